@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the local stack needs, reusing whatever is already present:
+# Debian packages (JDK, Maven, PostgreSQL, Redis), the Python virtualenv, and Kafka's jars from Maven Central.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+missing=()
+command -v java >/dev/null || missing+=(default-jdk-headless)
+command -v mvn >/dev/null || missing+=(maven)
+command -v redis-server >/dev/null || missing+=(redis-server)
+[ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian's postgresql and redis-server packages start system services; ours run on their own ports.
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+stamp="$VENV/.installed-$(sha256sum "$REPO_ROOT/pyproject.toml" | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  "$VENV/bin/pip" install -q --upgrade pip
+  "$VENV/bin/pip" install -q -e "$REPO_ROOT[dev]"
+  touch "$stamp"
+fi
+
+pom="$REPO_ROOT/deploy/local/kafka/pom.xml"
+jar_stamp="$KAFKA_LIBS/.built-$(sha256sum "$pom" | cut -c1-16)"
+if [ ! -f "$jar_stamp" ]; then
+  echo "setup: fetching Kafka jars from Maven Central"
+  rm -rf "$REPO_ROOT/deploy/local/kafka/target"
+  mvn -B -q -f "$pom" package
+  touch "$jar_stamp"
+fi
+echo "setup: done"

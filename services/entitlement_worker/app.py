@@ -1,0 +1,69 @@
+"""entitlement_worker: applies updates to Postgres and relays the outbox to the entitlements topic."""
+
+import asyncio
+
+from faststream import AckPolicy, FastStream
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from services.entitlement_worker.apply_updates import apply_update_message
+from shared.db.engine import create_engine, session_factory
+from shared.logging import configure_logging
+from shared.messaging.outbox_relay import OutboxRelay
+from shared.messaging.processing import consumer_record, process_or_dead_letter
+from shared.messaging.producer import create_producer
+from shared.messaging.topics import Topics, ensure_topics
+from shared.settings import Settings
+
+
+def build_app(settings: Settings) -> FastStream:
+    configure_logging(settings)
+    topics = Topics(settings.namespace)
+    broker = KafkaBroker(settings.kafka_bootstrap)
+    producer = create_producer(settings)
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    relay = OutboxRelay(
+        engine,
+        sessions,
+        producer,
+        batch_size=settings.outbox_batch_size,
+        idle_interval_s=settings.outbox_poll_interval_s,
+    )
+    relay_task: list[asyncio.Task[None]] = []
+
+    @broker.subscriber(
+        topics.entitlement_updates,
+        group_id=topics.group("entitlement-worker"),
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def apply_entitlement_update(msg: KafkaMessage) -> None:
+        record = consumer_record(msg)
+
+        async def work() -> None:
+            if await apply_update_message(sessions, record.value or b"", topics.entitlements):
+                relay.wake()
+
+        await process_or_dead_letter(record, work, producer=producer, settings=settings)
+
+    app = FastStream(broker)
+
+    @app.on_startup
+    async def start() -> None:
+        await ensure_topics(settings)
+        await producer.start()
+
+    @app.after_startup
+    async def start_relay() -> None:
+        relay_task.append(asyncio.create_task(relay.run_forever()))
+
+    @app.after_shutdown
+    async def stop() -> None:
+        for task in relay_task:
+            task.cancel()
+        await asyncio.gather(*relay_task, return_exceptions=True)
+        await producer.stop()
+        await engine.dispose()
+
+    return app

@@ -1,0 +1,78 @@
+"""The ``billing`` command: serve one service, migrate, or run the whole local stack."""
+
+import asyncio
+from collections.abc import Callable
+from enum import StrEnum
+
+import typer
+from aiohttp import web
+from faststream import FastStream
+
+from shared.cli import local_stack
+from shared.cli.catalog import catalog_app
+from shared.db.migrate import upgrade_to_head
+from shared.messaging.topics import ensure_topics
+from shared.settings import Settings, get_settings
+
+app = typer.Typer(help="HomeTryOn Billing", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+
+
+class Service(StrEnum):
+    GATEWAY = "gateway"
+    INGEST = "ingest"
+    WORKER = "worker"
+    CATALOG_SYNC = "catalog-sync"
+
+
+@app.command()
+def serve(service: Service) -> None:
+    """Run one service in the foreground."""
+    settings = get_settings()
+    if service is Service.GATEWAY:
+        from services.gateway.app import build_app as build_gateway
+
+        web.run_app(
+            build_gateway(settings),
+            host=settings.gateway_host,
+            port=settings.gateway_port,
+            print=None,
+        )
+        return
+    if service is Service.INGEST:
+        from services.webhook_ingest.app import build_app
+    elif service is Service.WORKER:
+        from services.entitlement_worker.app import build_app
+    else:
+        from services.catalog_sync.app import build_app
+    asyncio.run(_run_inside_loop(build_app, settings))
+
+
+async def _run_inside_loop(build_app: Callable[[Settings], FastStream], settings: Settings) -> None:
+    """Build the app inside the running loop: aiokafka clients must be created there."""
+    await build_app(settings).run()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations and create Kafka topics."""
+    settings = get_settings()
+    upgrade_to_head(settings.database_url)
+    asyncio.run(ensure_topics(settings))
+    typer.echo("migrations applied, topics present")
+
+
+@app.command()
+def up() -> None:
+    """Start infrastructure, migrate, then every service; Ctrl-C stops all of them."""
+    local_stack.run_everything()
+
+
+@app.command()
+def down() -> None:
+    """Stop the local Kafka, Redis and PostgreSQL."""
+    local_stack.stop_infrastructure()
+
+
+if __name__ == "__main__":
+    app()

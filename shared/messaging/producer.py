@@ -1,0 +1,14 @@
+"""The one way we produce to Kafka: acks from all replicas, idempotent."""
+
+from aiokafka import AIOKafkaProducer
+
+from shared.settings import Settings
+
+
+def create_producer(settings: Settings, *, linger_ms: int = 0) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=linger_ms,
+    )

@@ -1,0 +1,111 @@
+"""Session fixtures: real Kafka, Postgres and Redis, our services as subprocesses, per-run isolation."""
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db.catalog import upsert_pack
+from shared.db.engine import create_engine, session_factory
+from shared.domain.packs import BillingKind, MicroSaasPack, ProviderProduct
+from shared.domain.provider import Provider
+from shared.messaging.topics import Topics
+from shared.settings import Settings
+from tests.infra.services import (
+    REPO_ROOT,
+    drop_session_database,
+    prepare_backing_stores,
+    running_services,
+    session_settings,
+    start_infrastructure,
+    wait_for_http,
+)
+from tests.infra.topic_collector import TopicCollector
+
+
+@dataclass(frozen=True)
+class Stack:
+    settings: Settings
+    topics: Topics
+    gateway_url: str
+    sessions: async_sessionmaker[AsyncSession]
+    published: TopicCollector
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def infrastructure() -> None:
+    start_infrastructure()
+
+
+@pytest.fixture(scope="session")
+async def stack(infrastructure: None, run_id: str) -> AsyncIterator[Stack]:
+    settings = session_settings(run_id)
+    database = f"billing_test_{run_id}"
+    await prepare_backing_stores(settings, database)
+    topics = Topics(settings.namespace)
+    collector = TopicCollector(settings.kafka_bootstrap, topics.all())
+    await collector.start()
+    engine = create_engine(settings.database_url)
+    log_dir = REPO_ROOT / ".local" / "test-logs" / run_id
+    with running_services(settings, ["gateway", "ingest", "worker"], log_dir):
+        gateway_url = f"http://127.0.0.1:{settings.gateway_port}"
+        await wait_for_http(f"{gateway_url}/healthz")
+        yield Stack(settings, topics, gateway_url, session_factory(engine), collector)
+    await collector.stop()
+    await engine.dispose()
+    await drop_session_database(database)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def user_id() -> str:
+    return f"user-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def subscription_pack(stack: Stack) -> MicroSaasPack:
+    """A subscription pack sold on RevenueCat as a product unique to this test."""
+    suffix = uuid.uuid4().hex[:8]
+    pack = MicroSaasPack(
+        id=uuid.uuid4(),
+        slug=f"virtual-try-on-{suffix}",
+        display_name="Virtual Try-On",
+        features=["try_on.3d", "try_on.share"],
+        default_price=499,
+        billing_kind=BillingKind.SUBSCRIPTION,
+        billing_period="P1W",
+    )
+    product = ProviderProduct(
+        provider=Provider.REVENUECAT,
+        provider_product_id=f"com.hometryon.tryon.weekly.{suffix}",
+        currency="USD",
+        price=499,
+    )
+    async with stack.sessions() as session, session.begin():
+        await upsert_pack(session, pack, [product])
+    return pack
+
+
+def revenuecat_product_of(pack: MicroSaasPack) -> str:
+    return f"com.hometryon.tryon.weekly.{pack.slug.rsplit('-', 1)[-1]}"
+
+
+@pytest.fixture
+def auth_headers(stack: Stack) -> Iterator[dict[str, str]]:
+    yield {
+        "Authorization": stack.settings.revenuecat_webhook_authorization.get_secret_value(),
+        "Content-Type": "application/json",
+    }
