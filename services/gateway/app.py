@@ -2,11 +2,15 @@
 
 from collections.abc import AsyncIterator
 
+import httpx
 from aiohttp import web
+from redis.asyncio import Redis
 
-from services.gateway import entitlements, webhooks
+from services.gateway import checkout, entitlements, webhooks
+from services.gateway.connectors import build_connectors
 from services.gateway.context import GATEWAY, GatewayContext
 from services.gateway.errors import json_errors
+from services.gateway.idempotency import IdempotencyStore
 from shared.db.engine import create_engine, session_factory
 from shared.logging import configure_logging
 from shared.messaging.producer import create_producer
@@ -25,6 +29,7 @@ def build_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY_BYTES)
     app.add_routes(webhooks.routes)
     app.add_routes(entitlements.routes)
+    app.add_routes(checkout.routes)
     app.router.add_get("/healthz", health)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
@@ -32,14 +37,22 @@ def build_app(settings: Settings) -> web.Application:
         producer = create_producer(settings)
         await producer.start()
         engine = create_engine(settings.database_url)
+        sessions = session_factory(engine)
+        redis = Redis.from_url(settings.redis_url)
+        http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
         app[GATEWAY] = GatewayContext(
             settings=settings,
             topics=Topics(settings.namespace),
             producer=producer,
-            sessions=session_factory(engine),
+            sessions=sessions,
+            redis=redis,
+            connectors=build_connectors(settings, http, sessions),
+            checkout_idempotency=IdempotencyStore(redis, f"{settings.namespace}checkout"),
         )
         yield
         await producer.stop()
+        await http.aclose()
+        await redis.aclose()
         await engine.dispose()
 
     app.cleanup_ctx.append(resources)

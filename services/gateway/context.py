@@ -1,11 +1,16 @@
 """What the gateway's handlers share: settings, the Kafka producer, the database sessions."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.gateway.idempotency import IdempotencyStore
+from shared.connectors.base import BillingConnector
+from shared.domain.provider import Provider
 from shared.messaging.topics import Topics
 from shared.settings import Settings
 
@@ -16,6 +21,9 @@ class GatewayContext:
     topics: Topics
     producer: AIOKafkaProducer
     sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    connectors: Mapping[Provider, BillingConnector]
+    checkout_idempotency: IdempotencyStore
 
 
 GATEWAY = web.AppKey("gateway", GatewayContext)

@@ -10,7 +10,7 @@ from faststream import FastStream
 
 from shared.cli import local_stack
 from shared.cli.catalog import catalog_app
-from shared.db.migrate import upgrade_to_head
+from shared.db.migrate import upgrade_to_heads
 from shared.messaging.topics import ensure_topics
 from shared.settings import Settings, get_settings
 
@@ -57,7 +57,7 @@ async def _run_inside_loop(build_app: Callable[[Settings], FastStream], settings
 def migrate() -> None:
     """Apply database migrations and create Kafka topics."""
     settings = get_settings()
-    upgrade_to_head(settings.database_url)
+    upgrade_to_heads(settings.database_url)
     asyncio.run(ensure_topics(settings))
     typer.echo("migrations applied, topics present")
 

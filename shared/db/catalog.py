@@ -7,7 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.models import BillingCatalog, BillingCatalogProvider
-from shared.domain.packs import MicroSaasPack, ProviderProduct
+from shared.domain.packs import BillingKind, MicroSaasPack, ProviderProduct
 from shared.domain.provider import Provider
 
 
@@ -85,3 +85,25 @@ async def upsert_pack(
                 },
             )
         )
+
+
+async def find_pack_by_slug(session: AsyncSession, slug: str) -> BillingCatalog | None:
+    return (
+        await session.execute(select(BillingCatalog).where(BillingCatalog.slug == slug))
+    ).scalar_one_or_none()
+
+
+def pack_from_row(row: BillingCatalog) -> MicroSaasPack:
+    return MicroSaasPack(
+        id=row.id,
+        slug=row.slug,
+        display_name=row.display_name,
+        description=row.description,
+        features=list(row.features),
+        feature_flags=dict(row.feature_flags),
+        default_price=row.default_price,
+        currency=row.currency,
+        billing_kind=BillingKind(row.billing_kind),
+        billing_period=row.billing_period,
+        is_active=row.is_active,
+    )

@@ -1,4 +1,7 @@
-"""Runs Alembic migrations programmatically (``billing migrate``)."""
+"""Runs Alembic migrations programmatically (``billing migrate``).
+
+Upgrades to *heads*: each provider folder may add its own migration branch off the initial schema.
+"""
 
 from pathlib import Path
 
@@ -15,5 +18,5 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade_to_head(database_url: str) -> None:
-    command.upgrade(alembic_config(database_url), "head")
+def upgrade_to_heads(database_url: str) -> None:
+    command.upgrade(alembic_config(database_url), "heads")

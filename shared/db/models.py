@@ -123,3 +123,19 @@ class Outbox(Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class CheckoutSessionRecord(Base):
+    """A checkout handed to a client; ``purchase_reference`` links it to the settlement."""
+
+    __tablename__ = "checkout_sessions"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    user_id: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    catalog_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("billing_catalog.id"), nullable=False)
+    provider: Mapped[str] = mapped_column(String(20), nullable=False)
+    purchase_reference: Mapped[str | None] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)  # open | completed | expired
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    created_at: Mapped[datetime] = _now()

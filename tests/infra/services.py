@@ -16,7 +16,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from shared.db.migrate import upgrade_to_head
+from shared.db.migrate import upgrade_to_heads
 from shared.messaging.topics import ensure_topics
 from shared.settings import Settings
 
@@ -78,7 +78,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 async def prepare_backing_stores(settings: Settings, database: str) -> None:
     await create_session_database(database)
-    await asyncio.to_thread(upgrade_to_head, settings.database_url)
+    await asyncio.to_thread(upgrade_to_heads, settings.database_url)
     await ensure_topics(settings)
 
 

@@ -1,0 +1,20 @@
+"""Which provider connectors the gateway offers, built once at start-up from settings."""
+
+from collections.abc import Mapping
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.connectors.base import BillingConnector
+from shared.domain.provider import Provider
+from shared.settings import Settings
+
+
+def build_connectors(
+    settings: Settings,
+    http: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+) -> Mapping[Provider, BillingConnector]:
+    """One connector per configured provider; each provider's folder adds its own here."""
+    connectors: dict[Provider, BillingConnector] = {}
+    return connectors
