@@ -19,6 +19,8 @@ from tests.infra.services import (
     drop_session_database,
     prepare_backing_stores,
     running_services,
+    sandbox_ports,
+    sandbox_settings,
     session_settings,
     start_infrastructure,
     wait_for_http,
@@ -33,6 +35,7 @@ class Stack:
     gateway_url: str
     sessions: async_sessionmaker[AsyncSession]
     published: TopicCollector
+    sandbox_urls: dict[str, str]
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +50,8 @@ def infrastructure() -> None:
 
 @pytest.fixture(scope="session")
 async def stack(infrastructure: None, run_id: str) -> AsyncIterator[Stack]:
-    settings = session_settings(run_id)
+    ports = sandbox_ports()
+    settings = session_settings(run_id, **sandbox_settings(ports))
     database = f"billing_test_{run_id}"
     await prepare_backing_stores(settings, database)
     topics = Topics(settings.namespace)
@@ -55,10 +59,13 @@ async def stack(infrastructure: None, run_id: str) -> AsyncIterator[Stack]:
     await collector.start()
     engine = create_engine(settings.database_url)
     log_dir = REPO_ROOT / ".local" / "test-logs" / run_id
-    with running_services(settings, ["gateway", "ingest", "worker"], log_dir):
+    with running_services(settings, ["gateway", "ingest", "worker"], ports, log_dir):
         gateway_url = f"http://127.0.0.1:{settings.gateway_port}"
         await wait_for_http(f"{gateway_url}/healthz")
-        yield Stack(settings, topics, gateway_url, session_factory(engine), collector)
+        sandbox_urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        for url in sandbox_urls.values():
+            await wait_for_http(f"{url}/healthz")
+        yield Stack(settings, topics, gateway_url, session_factory(engine), collector, sandbox_urls)
     await collector.stop()
     await engine.dispose()
     await drop_session_database(database)

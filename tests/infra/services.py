@@ -19,6 +19,7 @@ import httpx
 from shared.db.migrate import upgrade_to_heads
 from shared.messaging.topics import ensure_topics
 from shared.settings import Settings
+from tests.infra.sandboxes import SANDBOXES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:55432/postgres"
@@ -82,16 +83,32 @@ async def prepare_backing_stores(settings: Settings, database: str) -> None:
     await ensure_topics(settings)
 
 
+def sandbox_ports() -> dict[str, int]:
+    return {sandbox.name: free_port() for sandbox in SANDBOXES}
+
+
+def sandbox_settings(ports: dict[str, int]) -> dict[str, object]:
+    overrides: dict[str, object] = {}
+    for sandbox in SANDBOXES:
+        overrides.update(sandbox.settings_for_port(ports[sandbox.name]))
+    return overrides
+
+
 @contextmanager
-def running_services(settings: Settings, services: list[str], log_dir: Path) -> Iterator[None]:
+def running_services(
+    settings: Settings, services: list[str], ports: dict[str, int], log_dir: Path
+) -> Iterator[None]:
+    """Our services (``billing serve``) and every registered sandbox, stopped on exit."""
     log_dir.mkdir(parents=True, exist_ok=True)
     env = settings_env(settings)
+    commands = {s: ["-m", "shared.cli.main", "serve", s] for s in services}
+    commands |= {sb.name: sb.command(settings, ports[sb.name]) for sb in SANDBOXES}
     children = []
-    for service in services:
-        log_file = (log_dir / f"{service}.log").open("wb")
+    for name, argv in commands.items():
+        log_file = (log_dir / f"{name}.log").open("wb")
         children.append(
             subprocess.Popen(
-                [sys.executable, "-m", "shared.cli.main", "serve", service],
+                [sys.executable, *argv],
                 env=env,
                 cwd=REPO_ROOT,
                 stdout=log_file,
