@@ -1,71 +1,91 @@
-"""The declarative catalog file (YAML): packs and how each is sold at each provider."""
+"""The declarative catalog file (YAML): packs, bundles and how each is sold at each provider.
+
+Every problem is reported with the field and the line at fault, e.g.
+``catalog/example.yaml: line 17: packs[2].providers.revenuecat.price: Input should be ...``.
+"""
 
 import uuid
 from pathlib import Path
+from typing import Annotated, Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.domain.packs import BillingKind, MicroSaasPack, ProviderProduct
-from shared.domain.provider import Provider
+from shared.catalog.errors import CatalogError, CatalogIssue, FieldPath
+from shared.catalog.model import PackSpec
+from shared.catalog.resolve import resolve_catalog
+from shared.catalog.yaml_lines import LineMap, load_yaml_with_lines
 
-# Pack ids are derived from slugs so that applying a file twice yields the same ids.
+# Pack ids are derived from slugs so that applying a file twice, or on two machines, yields the same ids.
 PACK_ID_NAMESPACE = uuid.UUID("6f1c2c52-5d0e-4c57-9d0c-2f4f0b6f1a10")
 
 
-class ProviderListing(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    product_id: str = Field(min_length=1)
-    price: int = Field(ge=0, description="minor units of currency")
-    currency: str = Field(min_length=3, max_length=3)
-
-
-class PackEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,98}$")
-    display_name: str = Field(min_length=1)
-    description: str = ""
-    features: list[str] = Field(default_factory=list)
-    feature_flags: dict[str, bool] = Field(default_factory=dict)
-    price: int = Field(ge=0, description="default price, minor units of currency")
-    currency: str = Field(default="USD", min_length=3, max_length=3)
-    billing_kind: BillingKind = BillingKind.ONE_TIME
-    billing_period: str | None = None
-    providers: dict[Provider, ProviderListing] = Field(default_factory=dict)
-
-    def to_pack(self) -> MicroSaasPack:
-        return MicroSaasPack(
-            id=uuid.uuid5(PACK_ID_NAMESPACE, self.slug),
-            slug=self.slug,
-            display_name=self.display_name,
-            description=self.description,
-            features=self.features,
-            feature_flags=self.feature_flags,
-            default_price=self.price,
-            currency=self.currency,
-            billing_kind=self.billing_kind,
-            billing_period=self.billing_period,
-        )
-
-    def provider_products(self) -> list[ProviderProduct]:
-        return [
-            ProviderProduct(
-                provider=provider,
-                provider_product_id=listing.product_id,
-                currency=listing.currency,
-                price=listing.price,
-            )
-            for provider, listing in self.providers.items()
-        ]
+def pack_id_for(slug: str) -> uuid.UUID:
+    return uuid.uuid5(PACK_ID_NAMESPACE, slug)
 
 
 class CatalogFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """``catalog`` names the set of packs this file manages: applying it deactivates the ones it dropped."""
 
-    packs: list[PackEntry]
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    catalog: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")] = "default"
+    packs: list[PackSpec]
 
 
 def load_catalog_file(path: Path) -> CatalogFile:
-    return CatalogFile.model_validate(yaml.safe_load(path.read_text()))
+    """Parse and check a catalog file; raises ``CatalogError`` listing every problem with its line."""
+    return parse_catalog(path.read_text(), str(path))[0]
+
+
+def parse_catalog(text: str, source: str = "<catalog>") -> tuple[CatalogFile, LineMap]:
+    """The checked catalog and where each of its fields is in ``text``."""
+    data, lines = load_yaml_with_lines(text, source)
+    try:
+        catalog = CatalogFile.model_validate(data)
+    except ValidationError as exc:
+        raise CatalogError([_issue_from_pydantic(error, lines) for error in exc.errors()], source) from exc
+    issues = _file_issues(catalog)
+    if issues:
+        raise CatalogError([_with_line(issue, lines) for issue in issues], source)
+    return catalog, lines
+
+
+def locate_issues(error: CatalogError, catalog: CatalogFile, lines: LineMap, source: str) -> CatalogError:
+    """Problems found against the stored catalog, pointed at the file's fields and lines."""
+    index_of = {pack.slug: index for index, pack in enumerate(catalog.packs)}
+    located = []
+    for issue in error.issues:
+        if issue.slug in index_of:
+            path = ("packs", index_of[issue.slug], *issue.path)
+            located.append(CatalogIssue(path, issue.message, line=lines.line_of(path)))
+        else:
+            located.append(issue)
+    return CatalogError(located, source)
+
+
+def _issue_from_pydantic(error: Any, lines: LineMap) -> CatalogIssue:
+    path: FieldPath = tuple(part for part in error["loc"] if part != "[key]")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return CatalogIssue(path, message, line=lines.line_of(path))
+
+
+def _file_issues(catalog: CatalogFile) -> list[CatalogIssue]:
+    """Duplicate slugs, then every catalog-wide problem, with paths into the file."""
+    index_of: dict[str, int] = {}
+    issues: list[CatalogIssue] = []
+    for index, pack in enumerate(catalog.packs):
+        if pack.slug in index_of:
+            message = f"slug {pack.slug!r} is already used by packs[{index_of[pack.slug]}]"
+            issues.append(CatalogIssue(("packs", index, "slug"), message))
+        index_of.setdefault(pack.slug, index)
+    if issues:
+        return issues
+    _, problems = resolve_catalog({pack.slug: pack for pack in catalog.packs})
+    return [
+        CatalogIssue(("packs", index_of[p.slug], *p.path), p.message) if p.slug in index_of else p
+        for p in problems
+    ]
+
+
+def _with_line(issue: CatalogIssue, lines: LineMap) -> CatalogIssue:
+    return CatalogIssue(issue.path, issue.message, issue.slug, lines.line_of(issue.path))

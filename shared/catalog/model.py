@@ -1,0 +1,80 @@
+"""A pack as authors write it (catalog file, admin API): the same schema in YAML and in JSON.
+
+Prices are integer minor units of their currency (cents; millisatoshis for BTC). A bundle lists
+child packs in ``bundle``; its price and provider prices may be left out, and are then the sum
+of its children's.
+"""
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from shared.catalog.gating import flag_key_problem
+from shared.domain.packs import BillingKind
+from shared.domain.provider import Provider
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,98}$")]
+FeatureName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,99}$")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+# ISO 8601 durations as stores use them: P1W, P1M, P3M, P1Y, P30D ...
+Period = Annotated[str, Field(pattern=r"^P[1-9][0-9]{0,3}[DWMY]$")]
+
+
+def _valid_flag_key(key: str) -> str:
+    problem = flag_key_problem(key)
+    if problem:
+        raise ValueError(problem)
+    return key
+
+
+FlagKey = Annotated[str, AfterValidator(_valid_flag_key)]
+
+
+class PackVisuals(BaseModel):
+    """How clients show the pack."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    image_url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)] | None = None
+    color: Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")] | None = None
+    icon: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")] | None = None
+
+
+class ListingSpec(BaseModel):
+    """How the pack is sold at one provider; a bundle may leave ``price``/``currency`` to its children."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    product_id: str = Field(min_length=1, max_length=200)
+    price: int | None = Field(default=None, ge=0)
+    currency: Currency | None = None
+
+
+class PackSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slug: Slug
+    display_name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    features: list[FeatureName] = Field(default_factory=list)
+    feature_flags: dict[FlagKey, bool] = Field(default_factory=dict)
+    price: int | None = Field(default=None, ge=0)
+    currency: Currency = "USD"
+    billing_kind: BillingKind = BillingKind.ONE_TIME
+    billing_period: Period | None = None
+    visuals: PackVisuals = Field(default_factory=PackVisuals)
+    providers: dict[Provider, ListingSpec] = Field(default_factory=dict)
+    bundle: list[Slug] = Field(default_factory=list)
+    active: bool = True
+
+    @field_validator("features", "bundle")
+    @classmethod
+    def _no_duplicates(cls, values: list[str]) -> list[str]:
+        duplicates = sorted({v for v in values if values.count(v) > 1})
+        if duplicates:
+            raise ValueError(f"listed more than once: {', '.join(duplicates)}")
+        return values
+
+    @property
+    def is_bundle(self) -> bool:
+        return bool(self.bundle)
