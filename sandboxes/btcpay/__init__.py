@@ -1,0 +1,1 @@
+"""A BTCPay Server Greenfield sandbox: the subset of the API we use, with BTCPay's own shapes."""

@@ -1,0 +1,1 @@
+"""The price oracle: fiat prices to millisatoshis, cached in Redis, quotes locked per invoice."""
