@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db.bundles import entitlement_targets
 from shared.db.catalog import find_pack_for_product
 from shared.db.models import BillingCatalog, Outbox, ProcessedEvent, UserEntitlement
 from shared.domain.cloudevents import CloudEvent
@@ -40,6 +41,23 @@ async def apply_entitlement_update(
     if not await claim_event(session, update.provider.value, update.update_id):
         return None
     pack = await find_pack_for_product(session, update.provider, update.provider_product_id)
+    # A bundle's update reaches one entitlement per child pack (see shared/db/bundles.py).
+    announced: EntitlementEventType | None = None
+    for target, purchase_reference in await entitlement_targets(session, pack, update):
+        event_type = await _apply_to_entitlement(
+            session, update, target, purchase_reference, entitlements_topic
+        )
+        announced = announced or event_type
+    return announced
+
+
+async def _apply_to_entitlement(
+    session: AsyncSession,
+    update: EntitlementUpdate,
+    pack: BillingCatalog,
+    purchase_reference: str,
+    entitlements_topic: str,
+) -> EntitlementEventType | None:
     row = (
         await session.execute(
             select(UserEntitlement)
@@ -47,7 +65,7 @@ async def apply_entitlement_update(
                 UserEntitlement.user_id == update.user_id,
                 UserEntitlement.catalog_id == pack.id,
                 UserEntitlement.source_provider == update.provider.value,
-                UserEntitlement.purchase_reference == update.purchase_reference,
+                UserEntitlement.purchase_reference == purchase_reference,
             )
             .with_for_update()
         )
@@ -64,7 +82,7 @@ async def apply_entitlement_update(
             user_id=update.user_id,
             catalog_id=pack.id,
             source_provider=update.provider.value,
-            purchase_reference=update.purchase_reference,
+            purchase_reference=purchase_reference,
         )
         session.add(row)
     row.status = update.status.value

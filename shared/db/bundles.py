@@ -1,0 +1,83 @@
+"""Bundle purchases: one entitlement per child pack, all carrying the bundle as purchase reference.
+
+A settled bundle grants each plain pack under it (bundles may nest); the child entitlements'
+``purchase_reference`` is ``bundle:<bundle slug>:<provider purchase reference>``, so a later update
+of the bundle purchase (renewal, revocation) reaches exactly those entitlements and never one the
+user bought separately.
+"""
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db.catalog_models import BundleItem
+from shared.db.models import BillingCatalog, UserEntitlement
+from shared.domain.entitlements import EntitlementUpdate
+
+BUNDLE_REFERENCE_PREFIX = "bundle:"
+
+
+def bundle_purchase_reference(bundle_slug: str, purchase_reference: str) -> str:
+    return f"{BUNDLE_REFERENCE_PREFIX}{bundle_slug}:{purchase_reference}"
+
+
+def bundle_slug_of_reference(purchase_reference: str) -> str | None:
+    """The bundle an entitlement was granted through, or None for a pack bought on its own."""
+    if not purchase_reference.startswith(BUNDLE_REFERENCE_PREFIX):
+        return None
+    return purchase_reference.removeprefix(BUNDLE_REFERENCE_PREFIX).split(":", 1)[0]
+
+
+async def bundle_leaves(session: AsyncSession, bundle_id: uuid.UUID) -> list[BillingCatalog]:
+    """The plain packs under a bundle, nested bundles expanded; empty for a plain pack."""
+    leaves: dict[uuid.UUID, BillingCatalog] = {}
+    seen = {bundle_id}
+    level = [bundle_id]
+    while level:
+        rows = await session.execute(
+            select(BundleItem.bundle_id, BillingCatalog)
+            .join(BillingCatalog, BillingCatalog.id == BundleItem.child_id)
+            .where(BundleItem.bundle_id.in_(level))
+            .order_by(BundleItem.bundle_id, BundleItem.position)
+        )
+        children = [child for _, child in rows]
+        child_ids = {child.id for child in children}
+        nested = set(
+            (await session.execute(select(BundleItem.bundle_id).where(BundleItem.bundle_id.in_(child_ids))))
+            .scalars()
+            .all()
+        )
+        level = []
+        for child in children:
+            if child.id in nested:
+                if child.id not in seen:  # the catalog forbids cycles; this only guards the loop
+                    seen.add(child.id)
+                    level.append(child.id)
+            else:
+                leaves.setdefault(child.id, child)
+    return list(leaves.values())
+
+
+async def entitlement_targets(
+    session: AsyncSession, pack: BillingCatalog, update: EntitlementUpdate
+) -> list[tuple[BillingCatalog, str]]:
+    """Which (pack, purchase reference) entitlements an update of ``pack`` changes."""
+    leaves = await bundle_leaves(session, pack.id)
+    if not leaves:
+        return [(pack, update.purchase_reference)]
+    reference = bundle_purchase_reference(pack.slug, update.purchase_reference)
+    # Children granted by this purchase before the bundle's composition changed stay reachable.
+    granted = await session.execute(
+        select(BillingCatalog)
+        .join(UserEntitlement, UserEntitlement.catalog_id == BillingCatalog.id)
+        .where(
+            UserEntitlement.user_id == update.user_id,
+            UserEntitlement.source_provider == update.provider.value,
+            UserEntitlement.purchase_reference == reference,
+        )
+    )
+    targets = {leaf.id: leaf for leaf in leaves}
+    for child in granted.scalars():
+        targets.setdefault(child.id, child)
+    return [(child, reference) for child in targets.values()]
