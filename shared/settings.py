@@ -24,8 +24,25 @@ class Settings(BaseSettings):
     # RevenueCat sends the dashboard-configured Authorization value verbatim; previous = rotation window.
     revenuecat_webhook_authorization: SecretStr = SecretStr("")
     revenuecat_webhook_authorization_previous: SecretStr | None = None
+    # API v1 and v2 live under one host; the adapter appends /v1/... and /v2/... (a sandbox in tests).
     revenuecat_api_base_url: str = "https://api.revenuecat.com"
     revenuecat_api_key: SecretStr = SecretStr("")
+    # v2 keys are separate, permission-scoped secret keys; empty = use revenuecat_api_key.
+    revenuecat_api_v2_key: SecretStr = SecretStr("")
+    revenuecat_project_id: str = ""
+    revenuecat_http_timeout_s: float = 10.0
+    # Attempts per API call (429/5xx/transport errors); 429 waits backoff_ms, else exponential backoff.
+    revenuecat_http_max_attempts: int = 4
+    revenuecat_http_backoff_initial_s: float = 0.5
+    revenuecat_http_backoff_max_s: float = 30.0
+    # Web Purchase Links: https://pay.rev.cat/<token>/<url-encoded app user id>. The token comes from
+    # the pack's provider ids ("web_purchase_link_token"), else this default; empty = no link.
+    revenuecat_web_purchase_base_url: str = "https://pay.rev.cat"
+    revenuecat_web_purchase_link_token: str = ""
+    # Our own hosted paywall, used when a pack has no Web Purchase Link (and offered as a fallback).
+    revenuecat_hosted_paywall_url: str = "http://127.0.0.1:8080/paywall"
+    # `billing up` runs the RevenueCat sandbox here and points the adapter at it (0 = no sandbox).
+    revenuecat_sandbox_port: int = 8091
 
     # Lightning: which back end issues invoices ("none" = Lightning checkout off).
     lightning_backend: Literal["none", "btcpay", "nwc"] = "none"
@@ -58,11 +75,22 @@ class Settings(BaseSettings):
     expiry_sweep_interval_s: float = 5.0
     expiry_sweep_grace_s: float = 0.0
 
+    # Catalog admin API (create/update/deactivate packs): Authorization: Bearer <key>; empty = disabled.
+    admin_api_key: SecretStr = SecretStr("")
+    # catalog_sync: full reconciliation with every provider this often, plus on every catalog change.
+    catalog_sync_interval_s: float = 300.0
+    # Attempts per provider call during a sync (5xx/429/transport errors), with exponential backoff.
+    catalog_sync_max_attempts: int = 4
+    catalog_sync_backoff_initial_s: float = 0.5
+
     # Bounded retries before a message is dead-lettered.
     max_processing_attempts: int = 5
     retry_initial_delay_s: float = 0.2
     outbox_poll_interval_s: float = 0.05
     outbox_batch_size: int = 500
+
+    # Consumers serve Prometheus metrics on this port when set (the gateway serves /metrics itself).
+    metrics_port: int = 0
 
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"

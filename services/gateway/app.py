@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 
 from services.gateway import checkout, entitlements, webhooks
@@ -24,6 +25,10 @@ async def health(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def metrics(_: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
 def build_app(settings: Settings) -> web.Application:
     configure_logging(settings)
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY_BYTES)
@@ -31,6 +36,7 @@ def build_app(settings: Settings) -> web.Application:
     app.add_routes(entitlements.routes)
     app.add_routes(checkout.routes)
     app.router.add_get("/healthz", health)
+    app.router.add_get("/metrics", metrics)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         await ensure_topics(settings)

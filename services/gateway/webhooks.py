@@ -14,6 +14,7 @@ from services.gateway.errors import error_response
 from shared.connectors.revenuecat.events import RevenueCatWebhook
 from shared.connectors.revenuecat.webhook_auth import authorization_matches
 from shared.domain.provider import Provider
+from shared.observability.metrics import WEBHOOKS_RECEIVED
 
 log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
@@ -28,6 +29,7 @@ async def receive_revenuecat_webhook(request: web.Request) -> web.Response:
         ctx.settings.revenuecat_webhook_authorization_previous,
     ):
         log.warning("webhook_rejected", provider="revenuecat", reason="authorization")
+        WEBHOOKS_RECEIVED.labels("revenuecat", "unauthorized").inc()
         return error_response(401, "unauthorized", "Authorization header does not match")
     body = await request.read()
     try:
@@ -35,6 +37,7 @@ async def receive_revenuecat_webhook(request: web.Request) -> web.Response:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or None
+        WEBHOOKS_RECEIVED.labels("revenuecat", "invalid").inc()
         return error_response(400, "invalid_webhook", first["msg"], field)
     await ctx.producer.send_and_wait(
         ctx.topics.webhooks_raw,
@@ -45,6 +48,7 @@ async def receive_revenuecat_webhook(request: web.Request) -> web.Response:
             ("received-at-ms", str(int(time.time() * 1000)).encode()),
         ],
     )
+    WEBHOOKS_RECEIVED.labels("revenuecat", "accepted").inc()
     log.info(
         "webhook_accepted",
         provider="revenuecat",

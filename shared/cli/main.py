@@ -7,6 +7,7 @@ from enum import StrEnum
 import typer
 from aiohttp import web
 from faststream import FastStream
+from prometheus_client import start_http_server
 
 from shared.cli import local_stack
 from shared.cli.catalog import catalog_app
@@ -52,6 +53,8 @@ def serve(service: Service) -> None:
 
 async def _run_inside_loop(build_app: Callable[[Settings], FastStream], settings: Settings) -> None:
     """Build the app inside the running loop: aiokafka clients must be created there."""
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port, addr=settings.gateway_host)
     await build_app(settings).run()
 
 

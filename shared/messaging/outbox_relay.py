@@ -6,6 +6,7 @@ each other; a crash between publish and mark re-publishes with the same CloudEve
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import orjson
@@ -16,6 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.db.models import Outbox
 from shared.domain.cloudevents import CLOUDEVENT_CONTENT_TYPE
+from shared.entitlement_cache import FeatureCache
+from shared.observability.metrics import OUTBOX_PUBLISHED
+from shared.settings import get_settings
 
 log = structlog.get_logger(__name__)
 RELAY_LOCK_KEY = 0x6269_6C6C  # "bill": one relay per database
@@ -30,7 +34,13 @@ class OutboxRelay:
         *,
         batch_size: int,
         idle_interval_s: float,
+        before_publish: Callable[[Sequence[Outbox]], Awaitable[None]] | None = None,
     ) -> None:
+        # Feature caches must be invalidated before an entitlement event becomes visible, so
+        # every relay does it unless told otherwise (see shared/entitlement_cache.py).
+        self._before_publish = (
+            before_publish or FeatureCache.from_settings(get_settings()).invalidate_for_outbox
+        )
         self._engine = engine
         self._sessions = sessions
         self._producer = producer
@@ -82,6 +92,7 @@ class OutboxRelay:
             )
             if not rows:
                 return 0
+            await self._before_publish(rows)
             deliveries = [
                 await self._producer.send(
                     row.topic,
@@ -101,4 +112,5 @@ class OutboxRelay:
                 .where(Outbox.id.in_([row.id for row in rows]))
                 .values(published_at=datetime.now(UTC), attempts=Outbox.attempts + 1)
             )
+        OUTBOX_PUBLISHED.inc(len(rows))
         return len(rows)

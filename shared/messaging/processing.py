@@ -5,6 +5,7 @@ once; anything else (database, broker, provider outages) is retried with exponen
 If even the dead-letter publish fails, the error propagates and the offset is not committed.
 """
 
+import time
 from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaProducer
@@ -20,6 +21,7 @@ from tenacity import (
 
 from shared.connectors.base import ProviderError
 from shared.messaging.dead_letters import send_to_dead_letters
+from shared.observability.metrics import MESSAGES_PROCESSED, PROCESSING_SECONDS
 from shared.settings import Settings
 
 
@@ -44,6 +46,7 @@ async def process_or_dead_letter(
     settings: Settings,
 ) -> None:
     attempts = 0
+    started = time.perf_counter()
     try:
         async for attempt in AsyncRetrying(
             retry=retry_if_exception(lambda e: not is_permanent(e)),
@@ -54,12 +57,17 @@ async def process_or_dead_letter(
             with attempt:
                 attempts = attempt.retry_state.attempt_number
                 await work()
+        outcome = "ok"
     except RetryError as exhausted:
         await _dead_letter(record, exhausted.last_attempt.exception(), attempts, producer)
+        outcome = "dead_lettered"
     except Exception as exc:
         if not is_permanent(exc):
             raise
         await _dead_letter(record, exc, attempts, producer)
+        outcome = "dead_lettered"
+    MESSAGES_PROCESSED.labels(record.topic, outcome).inc()
+    PROCESSING_SECONDS.labels(record.topic).observe(time.perf_counter() - started)
 
 
 async def _dead_letter(
