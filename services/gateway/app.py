@@ -4,10 +4,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 
-from services.gateway import checkout, entitlements, webhooks
+from services.gateway import admin, checkout, entitlements, features, health, packs, webhooks
 from services.gateway.connectors import build_connectors
 from services.gateway.context import GATEWAY, GatewayContext
 from services.gateway.errors import json_errors
@@ -21,22 +20,16 @@ from shared.settings import Settings
 MAX_BODY_BYTES = 1024 * 1024
 
 
-async def health(_: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
-async def metrics(_: web.Request) -> web.Response:
-    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-
 def build_app(settings: Settings) -> web.Application:
     configure_logging(settings)
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY_BYTES)
     app.add_routes(webhooks.routes)
     app.add_routes(entitlements.routes)
     app.add_routes(checkout.routes)
-    app.router.add_get("/healthz", health)
-    app.router.add_get("/metrics", metrics)
+    app.add_routes(packs.routes)
+    app.add_routes(features.routes)
+    app.add_routes(admin.routes)
+    app.add_routes(health.routes)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         await ensure_topics(settings)
