@@ -1,0 +1,52 @@
+"""``GET /v1/packs`` (active packs, filterable by provider and market) and ``GET /v1/packs/{slug}``."""
+
+import re
+
+from aiohttp import web
+
+from services.gateway.context import GATEWAY
+from services.gateway.errors import error_response
+from services.gateway.http_caching import cached_json
+from services.gateway.pack_views import pack_view
+from shared.db.catalog_state import load_stored_catalog
+from shared.domain.provider import Provider
+
+routes = web.RouteTableDef()
+MARKET = re.compile(r"^[A-Za-z]{2}$")
+
+
+@routes.get("/v1/packs")
+async def list_packs(request: web.Request) -> web.Response:
+    """``?provider=`` keeps packs available there; ``?market=`` (ISO 3166) applies market gating."""
+    provider_name = request.query.get("provider")
+    if provider_name is not None and provider_name not in {p.value for p in Provider}:
+        choices = ", ".join(p.value for p in Provider)
+        return error_response(400, "invalid_provider", f"provider must be one of {choices}", "provider")
+    market = request.query.get("market")
+    if market is not None and not MARKET.match(market):
+        return error_response(400, "invalid_market", "market must be an ISO 3166 alpha-2 code", "market")
+    async with request.app[GATEWAY].sessions() as session:
+        catalog = await load_stored_catalog(session)
+    views = [
+        pack_view(pack, catalog, market.upper() if market else None)
+        for pack in catalog.values()
+        if pack.row.is_active
+    ]
+    if provider_name is not None:
+        views = [view for view in views if view["providers"][provider_name]["available"]]
+    return cached_json(request, {"packs": views})
+
+
+@routes.get("/v1/packs/{slug}")
+async def get_pack(request: web.Request) -> web.Response:
+    """One pack, also when no longer sold (``active: false``): owners may still look it up."""
+    slug = request.match_info["slug"]
+    async with request.app[GATEWAY].sessions() as session:
+        catalog = await load_stored_catalog(session)
+    pack = catalog.get(slug)
+    if pack is None:
+        return error_response(404, "pack_not_found", f"no pack {slug!r}", "slug")
+    market = request.query.get("market")
+    return cached_json(
+        request, pack_view(pack, catalog, market.upper() if market and MARKET.match(market) else None)
+    )
