@@ -6,6 +6,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.connectors.base import BillingConnector
+from shared.connectors.revenuecat.adapter import RevenueCatAdapter
 from shared.domain.provider import Provider
 from shared.settings import Settings
 
@@ -17,4 +18,5 @@ def build_connectors(
 ) -> Mapping[Provider, BillingConnector]:
     """One connector per configured provider; each provider's folder adds its own here."""
     connectors: dict[Provider, BillingConnector] = {}
+    connectors[Provider.REVENUECAT] = RevenueCatAdapter(settings, http, sessions)
     return connectors

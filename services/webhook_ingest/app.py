@@ -1,10 +1,14 @@
-"""webhook_ingest: consumes raw deliveries, normalizes them, publishes entitlement updates."""
+"""webhook_ingest: consumes raw deliveries, confirms them with the provider, publishes entitlement updates."""
 
+import httpx
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from services.webhook_ingest.context import IngestContext
 from services.webhook_ingest.normalize_webhooks import publish_updates, updates_from_delivery
+from shared.connectors.revenuecat.adapter import RevenueCatAdapter
+from shared.db.engine import create_engine, session_factory
 from shared.logging import configure_logging
 from shared.messaging.processing import consumer_record, process_or_dead_letter
 from shared.messaging.producer import create_producer
@@ -17,6 +21,10 @@ def build_app(settings: Settings) -> FastStream:
     topics = Topics(settings.namespace)
     broker = KafkaBroker(settings.kafka_bootstrap)
     producer = create_producer(settings)
+    engine = create_engine(settings.database_url, pool_size=5)
+    sessions = session_factory(engine)
+    http = httpx.AsyncClient()
+    ctx = IngestContext(settings, sessions, RevenueCatAdapter(settings, http, sessions))
 
     @broker.subscriber(
         topics.webhooks_raw,
@@ -28,9 +36,10 @@ def build_app(settings: Settings) -> FastStream:
         record = consumer_record(msg)
 
         async def work() -> None:
-            updates = updates_from_delivery(record)
+            updates = await updates_from_delivery(record, ctx)
             await publish_updates(producer, topics.entitlement_updates, updates)
 
+        # Provider outages (a retryable ProviderError) are retried with backoff, then dead-lettered.
         await process_or_dead_letter(record, work, producer=producer, settings=settings)
 
     app = FastStream(broker)
@@ -43,5 +52,7 @@ def build_app(settings: Settings) -> FastStream:
     @app.after_shutdown
     async def stop_producer() -> None:
         await producer.stop()
+        await http.aclose()
+        await engine.dispose()
 
     return app

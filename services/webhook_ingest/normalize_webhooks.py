@@ -1,10 +1,13 @@
-"""Handler: a raw provider delivery becomes entitlement updates on the updates topic."""
+"""Handler: a raw provider delivery becomes entitlement updates on the updates topic.
+
+Dispatch is on the ``provider`` header the gateway set; each provider has its own module here.
+"""
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
-from shared.connectors.revenuecat.events import RevenueCatWebhook
-from shared.connectors.revenuecat.normalize import normalize_event
+from services.webhook_ingest.context import IngestContext
+from services.webhook_ingest.revenuecat import revenuecat_updates
 from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.provider import Provider
 
@@ -16,11 +19,12 @@ def provider_of(record: ConsumerRecord[bytes, bytes]) -> Provider:
     raise ValueError("raw webhook has no provider header")
 
 
-def updates_from_delivery(record: ConsumerRecord[bytes, bytes]) -> list[EntitlementUpdate]:
+async def updates_from_delivery(
+    record: ConsumerRecord[bytes, bytes], ctx: IngestContext
+) -> list[EntitlementUpdate]:
     provider = provider_of(record)
     if provider is Provider.REVENUECAT:
-        webhook = RevenueCatWebhook.model_validate_json(record.value or b"")
-        return normalize_event(webhook.event)
+        return await revenuecat_updates(record.value or b"", ctx)
     raise ValueError(f"no normalizer for provider {provider.value}")
 
 

@@ -1,0 +1,61 @@
+"""Handler: a RevenueCat delivery is a trigger; the subscribers API confirms it (never the payload).
+
+TEST, record-only and unknown event types are acknowledged, logged and recorded in
+``revenuecat_unapplied_events``, and change nothing.
+"""
+
+import structlog
+
+from services.webhook_ingest.context import IngestContext
+from shared.connectors.revenuecat.event_log import record_unapplied_event
+from shared.connectors.revenuecat.events import RevenueCatEvent, RevenueCatWebhook
+from shared.connectors.revenuecat.normalize import Handling, is_known_type, rule_for
+from shared.domain.entitlements import EntitlementUpdate
+
+log = structlog.get_logger(__name__)
+
+
+async def revenuecat_updates(raw: bytes, ctx: IngestContext) -> list[EntitlementUpdate]:
+    webhook = RevenueCatWebhook.model_validate_json(raw)
+    event = webhook.event
+    if rule_for(event).handling is Handling.RECORD_ONLY:
+        await _record_without_effect(webhook, ctx)
+        return []
+    updates = await ctx.revenuecat.validate_receipt(event)
+    log.info(
+        "revenuecat_event_confirmed",
+        event_id=event.id,
+        event_type=event.type,
+        updates=[(u.user_id, u.provider_product_id, u.status.value) for u in updates],
+    )
+    return updates
+
+
+def _unapplied_reason(event: RevenueCatEvent) -> str:
+    if event.type == "TEST":
+        return "test event"
+    if not is_known_type(event.type):
+        return "unknown event type"
+    return "event type changes no access"
+
+
+async def _record_without_effect(webhook: RevenueCatWebhook, ctx: IngestContext) -> None:
+    event = webhook.event
+    reason = _unapplied_reason(event)
+    async with ctx.sessions() as session, session.begin():
+        first = await record_unapplied_event(
+            session,
+            event_id=event.id,
+            event_type=event.type,
+            reason=reason,
+            app_user_id=event.app_user_id,
+            event_timestamp=event.occurred_at,
+            payload=webhook.model_dump(mode="json"),
+        )
+    log.info(
+        "revenuecat_event_acknowledged_without_effect",
+        event_id=event.id,
+        event_type=event.type,
+        reason=reason,
+        duplicate=not first,
+    )

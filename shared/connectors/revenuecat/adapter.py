@@ -1,0 +1,201 @@
+"""``RevenueCatAdapter``: the ``BillingConnector`` for RevenueCat (checkout links, confirmation, revokes)."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.connectors.base import ProviderError
+from shared.connectors.revenuecat.checkout_links import hosted_paywall_url, web_purchase_link
+from shared.connectors.revenuecat.client import PROVIDER, RevenueCatClient
+from shared.connectors.revenuecat.customer_info import CustomerInfo
+from shared.connectors.revenuecat.events import RevenueCatEvent, RevenueCatWebhook
+from shared.connectors.revenuecat.normalize import (
+    CLAIMED_STATUS,
+    Handling,
+    claim_of,
+    plan_confirmation,
+    rule_for,
+)
+from shared.connectors.revenuecat.pack_mapping import (
+    listing_for_pack,
+    pack_ids_by_entitlement,
+    pack_ids_by_product,
+)
+from shared.connectors.revenuecat.snapshot import product_states, updates_from_snapshot
+from shared.connectors.revenuecat.users import app_user_id_for
+from shared.db.entitlements import apply_entitlement_update
+from shared.db.models import BillingCatalogProvider, UserEntitlement
+from shared.domain.checkout import CheckoutInput, CheckoutSession
+from shared.domain.entitlements import EntitlementStatus, EntitlementUpdate
+from shared.domain.packs import MicroSaasPack
+from shared.domain.provider import Provider
+from shared.messaging.topics import Topics
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+class RevenueCatAdapter:
+    """Talks to RevenueCat by base URL from settings; the sandbox and the real API look the same."""
+
+    def __init__(
+        self, settings: Settings, http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self.client = RevenueCatClient.from_settings(settings, http)
+
+    async def sync_catalog(self, packs: Sequence[MicroSaasPack]) -> dict[str, Any]:
+        """How RevenueCat products and entitlements map to our packs (catalog sync pushes changes)."""
+        async with self._sessions() as session:
+            by_product = await pack_ids_by_product(session)
+            by_entitlement = await pack_ids_by_entitlement(session)
+        wanted = {pack.id for pack in packs}
+        return {
+            "products": {p: str(i) for p, i in by_product.items() if i in wanted},
+            "entitlements": {e: str(i) for e, i in by_entitlement.items() if i in wanted},
+        }
+
+    async def create_checkout_session(self, checkout: CheckoutInput, pack: MicroSaasPack) -> CheckoutSession:
+        """A Web Purchase Link for the pack's offering, or our hosted paywall when none is configured."""
+        async with self._sessions() as session:
+            listing = await listing_for_pack(session, pack.id)
+        if listing is None:
+            raise ProviderError(PROVIDER, f"pack {pack.slug!r} is not sold on RevenueCat", retryable=False)
+        app_user_id = app_user_id_for(checkout.user_id)
+        token = listing.web_purchase_link_token or self._settings.revenuecat_web_purchase_link_token
+        paywall = hosted_paywall_url(self._settings.revenuecat_hosted_paywall_url, pack.slug, app_user_id)
+        link = (
+            web_purchase_link(
+                self._settings.revenuecat_web_purchase_base_url, token, app_user_id, checkout.email
+            )
+            if token
+            else None
+        )
+        return CheckoutSession(
+            id=uuid.uuid4(),
+            user_id=checkout.user_id,
+            pack_slug=pack.slug,
+            provider=Provider.REVENUECAT,
+            checkout_url=link or paywall,
+            fallback_url=paywall,
+            amount_minor=pack.default_price,
+            currency=pack.currency,
+            purchase_reference=listing.product_id,
+        )
+
+    async def validate_receipt(self, event: Any) -> list[EntitlementUpdate]:
+        """Re-read the customer(s) the event names; their snapshot, not the payload, gives the updates."""
+        event = _as_event(event)
+        if rule_for(event).handling is Handling.RECORD_ONLY:
+            return []
+        plan = plan_confirmation(event)
+        async with self._sessions() as session:
+            known = set((await pack_ids_by_product(session)).keys())
+        info = await self.customer_info(plan.read_app_user_id)
+        updates: list[EntitlementUpdate] = []
+        if plan.subject is not None:
+            updates += updates_from_snapshot(
+                info,
+                event=event,
+                user_id=plan.subject,
+                known_products=known,
+                named_products=plan.named_products,
+            )
+            _log_claim_against_snapshot(event, updates)
+        if plan.transfer_source is not None:
+            moved = set(product_states(info))
+            source_info = await self.customer_info(app_user_id_for(plan.transfer_source))
+            updates += updates_from_snapshot(
+                source_info,
+                event=event,
+                user_id=plan.transfer_source,
+                known_products=known,
+                named_products=moved & known,
+                absent_reason=f"transferred to {plan.read_app_user_id}",
+            )
+        return updates
+
+    async def customer_info(self, app_user_id: str) -> CustomerInfo:
+        body = await self.client.get_subscriber(app_user_id)
+        try:
+            return CustomerInfo.model_validate(body)
+        except ValueError as exc:
+            raise ProviderError(PROVIDER, f"unexpected CustomerInfo shape: {exc}", retryable=False) from exc
+
+    async def revoke_entitlement(self, user_id: str, purchase_reference: str, reason: str) -> None:
+        """Mark the user's RevenueCat entitlements with this reference revoked here, with ``reason``.
+
+        RevenueCat has no revoke-by-reference for store purchases (the store keeps billing until the
+        customer cancels or support refunds), so this only changes our ledger and announces
+        ``entitlement.revoked``. A later RevenueCat event whose snapshot reports the product active
+        re-activates it: cancel or refund in the store to make a revoke final.
+        """
+        topic = Topics(self._settings.namespace).entitlements
+        now = datetime.now(UTC)
+        async with self._sessions() as session, session.begin():
+            rows = await session.execute(
+                select(UserEntitlement.catalog_id, BillingCatalogProvider.provider_product_id)
+                .join(
+                    BillingCatalogProvider,
+                    (BillingCatalogProvider.catalog_id == UserEntitlement.catalog_id)
+                    & (BillingCatalogProvider.provider == Provider.REVENUECAT.value),
+                )
+                .where(
+                    UserEntitlement.user_id == user_id,
+                    UserEntitlement.source_provider == Provider.REVENUECAT.value,
+                    UserEntitlement.purchase_reference == purchase_reference,
+                )
+            )
+            products = sorted({product for _, product in rows.tuples()})
+            if not products:
+                raise LookupError(f"user {user_id} has no RevenueCat entitlement {purchase_reference!r}")
+            for product in products:
+                update = EntitlementUpdate(
+                    update_id=f"revoke:{uuid.uuid4()}",
+                    provider=Provider.REVENUECAT,
+                    provider_event_type="LOCAL_REVOKE",
+                    user_id=user_id,
+                    provider_product_id=product,
+                    purchase_reference=purchase_reference,
+                    status=EntitlementStatus.REVOKED,
+                    occurred_at=now,
+                    reason=f"revoked locally: {reason}",
+                )
+                await apply_entitlement_update(session, update, topic)
+        log.info("entitlement_revoked_locally", user_id=user_id, purchase_reference=purchase_reference)
+
+
+def _as_event(event: Any) -> RevenueCatEvent:
+    if isinstance(event, RevenueCatEvent):
+        return event
+    if isinstance(event, RevenueCatWebhook):
+        return event.event
+    if isinstance(event, bytes | str):
+        return RevenueCatWebhook.model_validate_json(event).event
+    return RevenueCatWebhook.model_validate(event).event
+
+
+def _log_claim_against_snapshot(event: RevenueCatEvent, updates: list[EntitlementUpdate]) -> None:
+    """Out-of-order delivery makes the payload disagree with the snapshot; the snapshot wins, say so."""
+    claimed = CLAIMED_STATUS.get(claim_of(event))
+    for update in updates:
+        if (
+            claimed is not None
+            and update.provider_product_id == event.product_id
+            and update.status != claimed
+        ):
+            log.info(
+                "revenuecat_snapshot_overrides_event",
+                event_id=event.id,
+                event_type=event.type,
+                claimed=claimed.value,
+                snapshot=update.status.value,
+                product_id=update.provider_product_id,
+            )
