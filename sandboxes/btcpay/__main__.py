@@ -12,12 +12,16 @@ from sandboxes.btcpay.app import SandboxConfig, build_app
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m sandboxes.btcpay", description="BTCPay Greenfield sandbox")
+    parser = argparse.ArgumentParser(
+        prog="python -m sandboxes.btcpay", description="BTCPay Greenfield sandbox"
+    )
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--webhook-url", help="register a webhook to this URL at start-up")
     parser.add_argument("--btc-usd", default="65000.00", help="initial BTC_USD rate")
-    parser.add_argument("--retry-scale", type=float, default=0.01, help="factor on BTCPay's redelivery delays")
+    parser.add_argument(
+        "--retry-scale", type=float, default=0.01, help="factor on BTCPay's redelivery delays"
+    )
     args = parser.parse_args()
     config = SandboxConfig(
         port=args.port,

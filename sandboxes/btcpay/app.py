@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import httpx
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from sandboxes.btcpay import control_routes, greenfield_routes, lnurl_routes
 from sandboxes.btcpay.context import SANDBOX
@@ -53,7 +54,14 @@ def build_app(config: SandboxConfig) -> web.Application:
         )
         sandbox = BtcpaySandbox(store, sender, f"http://127.0.0.1:{config.port}")
         if config.webhook_url and config.webhook_secret:
-            sender.add(Webhook(id="sandbox-webhook", store_id=store.id, url=config.webhook_url, secret=config.webhook_secret))
+            sender.add(
+                Webhook(
+                    id="sandbox-webhook",
+                    store_id=store.id,
+                    url=config.webhook_url,
+                    secret=config.webhook_secret,
+                )
+            )
         app[SANDBOX] = sandbox
         expiry = asyncio.create_task(sandbox.expire_invoices_forever())
         yield
@@ -84,7 +92,7 @@ async def _problem_details(request: web.Request, handler: Handler) -> web.Stream
         return web.json_response({"code": exc.code, "message": str(exc)}, status=exc.status)
 
 
-def _authenticate(config: SandboxConfig) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def _authenticate(config: SandboxConfig) -> Middleware:
     expected = f"token {config.api_key}".encode()
 
     @web.middleware
@@ -94,12 +102,17 @@ def _authenticate(config: SandboxConfig) -> Callable[[web.Request, Handler], Awa
             received = request.headers.get("Authorization", "").encode()
             if not hmac.compare_digest(received, expected):
                 return web.json_response(
-                    {"code": "unauthenticated", "message": "Authentication is required for accessing this endpoint"},
+                    {
+                        "code": "unauthenticated",
+                        "message": "Authentication is required for accessing this endpoint",
+                    },
                     status=401,
                 )
             store_id = request.match_info.get("storeId")
             if store_id is not None and store_id != config.store_id:
-                return web.json_response({"code": "store-not-found", "message": "Store not found"}, status=403)
+                return web.json_response(
+                    {"code": "store-not-found", "message": "Store not found"}, status=403
+                )
         return await handler(request)
 
     return authenticate

@@ -270,7 +270,9 @@ async def create_offering(request: web.Request) -> web.Response:
 
 @routes.get(STORE + "/offerings/{offeringId}")
 async def get_offering(request: web.Request) -> web.Response:
-    return web.json_response(offerings.get_offering(request.app[SANDBOX].store, request.match_info["offeringId"]))
+    return web.json_response(
+        offerings.get_offering(request.app[SANDBOX].store, request.match_info["offeringId"])
+    )
 
 
 @routes.put(STORE + "/offerings/{offeringId}")
@@ -290,11 +292,15 @@ async def create_plan(request: web.Request) -> web.Response:
 @routes.get(STORE + "/offerings/{offeringId}/plans/{planId}")
 async def get_plan(request: web.Request) -> web.Response:
     store = request.app[SANDBOX].store
-    return web.json_response(offerings.get_plan(store, request.match_info["offeringId"], request.match_info["planId"]))
+    return web.json_response(
+        offerings.get_plan(store, request.match_info["offeringId"], request.match_info["planId"])
+    )
 
 
 @routes.put(STORE + "/offerings/{offeringId}/plans/{planId}")
 async def update_plan(request: web.Request) -> web.Response:
     store = request.app[SANDBOX].store
     info = request.match_info
-    return web.json_response(offerings.update_plan(store, info["offeringId"], info["planId"], await _json(request)))
+    return web.json_response(
+        offerings.update_plan(store, info["offeringId"], info["planId"], await _json(request))
+    )

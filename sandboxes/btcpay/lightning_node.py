@@ -61,7 +61,10 @@ class SandboxNode:
         tags.add(
             TagChar.features,
             Features.from_feature_list(
-                {Feature.var_onion_optin: FeatureState.required, Feature.payment_secret: FeatureState.required}
+                {
+                    Feature.var_onion_optin: FeatureState.required,
+                    Feature.payment_secret: FeatureState.required,
+                }
             ),
         )
         timestamp = created_at if created_at is not None else int(time.time())

@@ -10,9 +10,15 @@ _PRICE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
 
 def create_offering(store: Store, request: dict[str, Any]) -> dict[str, Any]:
-    offering = {"id": new_id(18, "offering_"), "storeId": store.id, "appId": new_id(12, "app_"), "plans": []}
+    offering_id = new_id(18, "offering_")
+    offering: dict[str, Any] = {
+        "id": offering_id,
+        "storeId": store.id,
+        "appId": new_id(12, "app_"),
+        "plans": [],
+    }
     offering.update(_offering_fields(request))
-    store.offerings[offering["id"]] = offering
+    store.offerings[offering_id] = offering
     return offering
 
 

@@ -48,7 +48,10 @@ def _custom_amount_msat(sandbox: BtcpaySandbox, request: dict[str, Any]) -> int:
 
 def create_payout(sandbox: BtcpaySandbox, pull_payment: PullPayment, request: dict[str, Any]) -> Payout:
     """``POST /api/v1/pull-payments/{id}/payouts``: the customer claims the refund to a destination."""
-    if any(p.pull_payment_id == pull_payment.id and p.state != "Cancelled" for p in sandbox.store.payouts.values()):
+    if any(
+        p.pull_payment_id == pull_payment.id and p.state != "Cancelled"
+        for p in sandbox.store.payouts.values()
+    ):
         raise SandboxError(400, "duplicate-payout", "this pull payment is already claimed")
     amount_msat = pull_payment.amount_msat
     if request.get("amount") is not None:
@@ -75,7 +78,9 @@ def set_payout_state(sandbox: BtcpaySandbox, payout: Payout, state: str) -> None
     approving = payout.state == "AwaitingApproval" and state != "Cancelled"
     payout.state = state
     payout.revision += 1
-    _publish(sandbox, payout, "PayoutApproved" if approving and state == "AwaitingPayment" else "PayoutUpdated")
+    _publish(
+        sandbox, payout, "PayoutApproved" if approving and state == "AwaitingPayment" else "PayoutUpdated"
+    )
 
 
 def complete_payout(sandbox: BtcpaySandbox, payout: Payout) -> None:

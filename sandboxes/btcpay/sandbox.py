@@ -32,7 +32,9 @@ class BtcpaySandbox:
         try:
             amount = Decimal(str(request["amount"]))
         except (KeyError, InvalidOperation) as exc:
-            raise SandboxError(400, "validation", "amount must be a decimal string (top-up not supported)") from exc
+            raise SandboxError(
+                400, "validation", "amount must be a decimal string (top-up not supported)"
+            ) from exc
         if amount <= 0:
             raise SandboxError(400, "validation", "amount must be positive")
         checkout = dict(request.get("checkout") or {})
@@ -76,7 +78,9 @@ class BtcpaySandbox:
         order = invoice.metadata.get("orderId") or invoice.id
         return f"Paid to {self.store.name} (Order ID: {order})"
 
-    def _mint_for(self, invoice: Invoice, amount_msat: int, description_hash: str | None = None) -> MintedInvoice:
+    def _mint_for(
+        self, invoice: Invoice, amount_msat: int, description_hash: str | None = None
+    ) -> MintedInvoice:
         remaining_s = max(1, invoice.expiration - now())
         if description_hash is not None:
             return self.store.node.mint(amount_msat, remaining_s, description_hash=description_hash)
@@ -163,7 +167,9 @@ class BtcpaySandbox:
         elif invoice.due_msat <= 0:
             invoice.status = "Settled"
             invoice.additional_status = "PaidOver" if invoice.due_msat < 0 else "None"
-            self._publish(invoice, "InvoiceSettled", {"manuallyMarked": False, "overPaid": invoice.due_msat < 0})
+            self._publish(
+                invoice, "InvoiceSettled", {"manuallyMarked": False, "overPaid": invoice.due_msat < 0}
+            )
         else:
             invoice.additional_status = "PaidPartial"
             # BTCPay issues a fresh Lightning invoice for what is still due.

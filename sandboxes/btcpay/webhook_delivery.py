@@ -134,7 +134,11 @@ class WebhookSender:
                 return
             if await self._attempt(webhook, delivery):
                 continue
-            if webhook.automatic_redelivery and not self.faults.drop and delivery.attempt < len(REDELIVERY_DELAYS_S):
+            if (
+                webhook.automatic_redelivery
+                and not self.faults.drop
+                and delivery.attempt < len(REDELIVERY_DELAYS_S)
+            ):
                 self._spawn(self._redeliver_later(delivery.id, REDELIVERY_DELAYS_S[delivery.attempt]))
 
     async def _attempt(self, webhook: Webhook, delivery: Delivery) -> bool:

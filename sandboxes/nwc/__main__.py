@@ -10,7 +10,9 @@ from sandboxes.nwc.app import build_app
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m sandboxes.nwc", description="NWC wallet sandbox (Alby Hub)")
+    parser = argparse.ArgumentParser(
+        prog="python -m sandboxes.nwc", description="NWC wallet sandbox (Alby Hub)"
+    )
     parser.add_argument("--port", type=int, required=True, help="control API port")
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()

@@ -84,7 +84,9 @@ async def pay(request: web.Request) -> web.Response:
 @routes.post("/control/invoices/{paymentHash}/expire")
 async def expire(request: web.Request) -> web.Response:
     invoice = request.app[WALLET].expire(request.match_info["paymentHash"])
-    return web.json_response({"paymentHash": invoice.minted.payment_hash, "expiresAt": invoice.minted.expires_at})
+    return web.json_response(
+        {"paymentHash": invoice.minted.payment_hash, "expiresAt": invoice.minted.expires_at}
+    )
 
 
 @routes.post("/control/notifications")

@@ -20,8 +20,8 @@ from nostr_sdk import (
     LocalRelay,
     LocalRelayBuilder,
     PublicKey,
-    ReqTarget,
     RelayUrl,
+    ReqTarget,
     Tag,
 )
 
@@ -117,7 +117,7 @@ class NwcWallet:
         while (note := await stream.next()) is not None:
             if not note.is_new_event():
                 continue
-            event = note.event  # type: ignore[attr-defined]
+            event = note.event
             if event.kind().as_u16() == REQUEST:
                 try:
                     await self._answer(event)
@@ -127,8 +127,10 @@ class NwcWallet:
     async def _answer(self, event: Event) -> None:
         nip44 = any(tag.to_vec()[:2] == ["encryption", "nip44_v2"] for tag in event.tags())
         author = event.author()
-        plain = self.keys.nip44_decrypt(author, event.content()) if nip44 else self.keys.nip04_decrypt(
-            author, event.content()
+        plain = (
+            self.keys.nip44_decrypt(author, event.content())
+            if nip44
+            else self.keys.nip04_decrypt(author, event.content())
         )
         request = json.loads(plain)
         method = request.get("method", "")

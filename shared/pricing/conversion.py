@@ -4,7 +4,18 @@ from decimal import ROUND_CEILING, Decimal
 
 MSAT_PER_BTC = 100_000_000_000
 # ISO 4217 minor-unit exponents that are not 2.
-_EXPONENTS = {"BHD": 3, "CLP": 0, "ISK": 0, "JOD": 3, "JPY": 0, "KRW": 0, "KWD": 3, "OMR": 3, "TND": 3, "VND": 0}
+_EXPONENTS = {
+    "BHD": 3,
+    "CLP": 0,
+    "ISK": 0,
+    "JOD": 3,
+    "JPY": 0,
+    "KRW": 0,
+    "KWD": 3,
+    "OMR": 3,
+    "TND": 3,
+    "VND": 0,
+}
 
 
 def minor_unit_exponent(currency: str) -> int:

@@ -39,7 +39,7 @@ class PriceOracle:
         key = f"{self._prefix}:rate:BTC_{currency.upper()}"
         cached = await self._redis.get(key)
         if cached is not None:
-            return Decimal(cached.decode())
+            return Decimal(cached.decode() if isinstance(cached, bytes) else cached)
         price = await self._source.btc_price(currency)
         await self._redis.set(key, str(price), ex=self._cache_ttl_s)
         return price

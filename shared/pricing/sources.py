@@ -30,7 +30,9 @@ class BtcpayRateSource:
             raise ProviderError("price-oracle", f"rate source unreachable: {exc}", retryable=True) from exc
         if response.status_code != 200:
             raise ProviderError(
-                "price-oracle", f"rate source answered {response.status_code}", retryable=response.status_code >= 500
+                "price-oracle",
+                f"rate source answered {response.status_code}",
+                retryable=response.status_code >= 500,
             )
         for row in json.loads(response.content, parse_float=Decimal):
             if row.get("currencyPair") == pair and not row.get("errors"):
@@ -53,7 +55,9 @@ class CoingeckoRateSource:
             raise ProviderError("price-oracle", f"rate source unreachable: {exc}", retryable=True) from exc
         if response.status_code != 200:
             raise ProviderError(
-                "price-oracle", f"rate source answered {response.status_code}", retryable=response.status_code >= 500
+                "price-oracle",
+                f"rate source answered {response.status_code}",
+                retryable=response.status_code >= 500,
             )
         return parse_coingecko_price(response.content, vs)
 

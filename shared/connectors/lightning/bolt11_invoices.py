@@ -114,7 +114,9 @@ def check_invoice(
     if description_hash is not None and invoice.description_hash != description_hash:
         raise InvoiceMismatchError("description hash differs from sha256 of the metadata")
     if expires_at is not None and abs((invoice.expires_at - expires_at).total_seconds()) > expiry_tolerance_s:
-        raise InvoiceMismatchError(f"expires at {invoice.expires_at.isoformat()}, asked {expires_at.isoformat()}")
+        raise InvoiceMismatchError(
+            f"expires at {invoice.expires_at.isoformat()}, asked {expires_at.isoformat()}"
+        )
     if invoice.expires_at <= (now or datetime.now(UTC)):
         raise InvoiceMismatchError("invoice already expired")
 

@@ -73,7 +73,9 @@ class NwcClient:
         except NostrSdkError as exc:
             raise _provider_error("make_invoice", exc) from exc
         if made.payment_hash is None or made.amount is None:
-            raise ProviderError(PROVIDER, "make_invoice answered without payment_hash/amount", retryable=False)
+            raise ProviderError(
+                PROVIDER, "make_invoice answered without payment_hash/amount", retryable=False
+            )
         return NwcTransaction(
             payment_hash=made.payment_hash,
             invoice=made.invoice,
@@ -98,13 +100,17 @@ class NwcClient:
 
 
 def _transaction(found: LookupInvoiceResponse) -> NwcTransaction:
-    state = {
-        TransactionState.PENDING: "pending",
-        TransactionState.SETTLED: "settled",
-        TransactionState.EXPIRED: "expired",
-        TransactionState.FAILED: "failed",
-        TransactionState.ACCEPTED: "accepted",
-    }.get(found.state) if found.state is not None else None
+    state = (
+        {
+            TransactionState.PENDING: "pending",
+            TransactionState.SETTLED: "settled",
+            TransactionState.EXPIRED: "expired",
+            TransactionState.FAILED: "failed",
+            TransactionState.ACCEPTED: "accepted",
+        }.get(found.state)
+        if found.state is not None
+        else None
+    )
     return NwcTransaction(
         payment_hash=found.payment_hash,
         invoice=found.invoice,
@@ -121,7 +127,9 @@ def _transaction(found: LookupInvoiceResponse) -> NwcTransaction:
 def _provider_error(method: str, exc: NostrSdkError) -> ProviderError:
     message = str(exc)
     # NIP-47 NOT_FOUND / RESTRICTED / UNAUTHORIZED do not heal by retrying; timeouts and relays may.
-    permanent = any(code in message.upper() for code in ("NOT_FOUND", "NOT FOUND", "RESTRICTED", "UNAUTHORIZED"))
+    permanent = any(
+        code in message.upper() for code in ("NOT_FOUND", "NOT FOUND", "RESTRICTED", "UNAUTHORIZED")
+    )
     return ProviderError(PROVIDER, f"{method}: {message}", retryable=not permanent)
 
 
@@ -141,7 +149,7 @@ async def payment_notifications(uri: str) -> AsyncIterator[dict[str, object]]:
         while (note := await stream.next()) is not None:
             if not note.is_new_event():
                 continue
-            event = note.event  # type: ignore[attr-defined]
+            event = note.event
             try:
                 plain = (
                     keys.nip44_decrypt(wallet, event.content())

@@ -4,7 +4,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -17,7 +28,11 @@ class LightningInvoice(Base):
     __tablename__ = "lightning_invoices"
     __table_args__ = (
         UniqueConstraint("backend", "provider_invoice_id"),
-        Index("ix_lightning_invoices_open_next_poll_at", "next_poll_at", postgresql_where=text("status = 'open'")),
+        Index(
+            "ix_lightning_invoices_next_poll_at",
+            "next_poll_at",
+            postgresql_where=text("next_poll_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -37,17 +52,23 @@ class LightningInvoice(Base):
     quote_id: Mapped[str | None] = mapped_column(String(64))
     quote_rate: Mapped[str | None] = mapped_column(String(40))  # Decimal as text
     lnurl_metadata: Mapped[str | None] = mapped_column(Text)
-    # open | settled | partially_paid | paid_late | expired | invalid
+    # open | settled | partially_paid | paid_late | expired | invalid (| refunded once a payout completes)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="open")
     provider_status: Mapped[str | None] = mapped_column(String(30))
     provider_additional_status: Mapped[str | None] = mapped_column(String(30))
     amount_paid_msat: Mapped[int | None] = mapped_column(BigInteger)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Access this settlement grants until (null = no end); fixed at the first settlement seen.
+    grants_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     next_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     poll_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
 
 
 class LightningDelivery(Base):
@@ -62,7 +83,9 @@ class LightningDelivery(Base):
     outcome: Mapped[str] = mapped_column(String(50), nullable=False)
     times_seen: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
 
 
 class LightningRefund(Base):
@@ -71,11 +94,17 @@ class LightningRefund(Base):
     __tablename__ = "lightning_refunds"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lightning_invoices.id"), nullable=False, unique=True)
+    invoice_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("lightning_invoices.id"), nullable=False, unique=True
+    )
     pull_payment_id: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
     payout_id: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(20), nullable=False)  # processing | completed | cancelled
     view_link: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )

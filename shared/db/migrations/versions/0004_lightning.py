@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("amount_paid_msat", sa.BigInteger(), nullable=True),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("settled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("grants_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("next_poll_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("poll_count", sa.Integer(), nullable=False),
         *_timestamps(),
@@ -63,10 +64,10 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_lightning_invoices_purchase_reference"), "lightning_invoices", ["purchase_reference"])
     op.create_index(
-        "ix_lightning_invoices_open_next_poll_at",
+        "ix_lightning_invoices_next_poll_at",
         "lightning_invoices",
         ["next_poll_at"],
-        postgresql_where=sa.text("status = 'open'"),
+        postgresql_where=sa.text("next_poll_at IS NOT NULL"),
     )
     op.create_table(
         "lightning_deliveries",
