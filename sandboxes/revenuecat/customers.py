@@ -96,6 +96,7 @@ class Customer:
     refunded_one_time: dict[str, list[OneTimePurchase]] = field(default_factory=dict)
     attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
     last_seen_ms: int = 0
+    current_app_user_id: str | None = None  # the id the app used last (webhooks' app_user_id)
 
     def all_ids(self) -> list[str]:
         return [self.original_app_user_id, *(a for a in self.aliases if a != self.original_app_user_id)]

@@ -28,9 +28,7 @@ def _common(event_type: str, customer: Customer | None, app_id: str, environment
     }
     if customer is not None:
         event |= {
-            "app_user_id": customer.original_app_user_id
-            if len(customer.aliases) < 2
-            else customer.aliases[-1],
+            "app_user_id": customer.current_app_user_id or customer.original_app_user_id,
             "original_app_user_id": customer.original_app_user_id,
             "aliases": customer.all_ids(),
             "subscriber_attributes": customer.attributes,

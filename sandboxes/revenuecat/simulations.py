@@ -55,6 +55,7 @@ class Sandbox:
     def customer(self, app_user_id: str) -> Customer:
         customer = self.customers.get_or_create(app_user_id)
         customer.last_seen_ms = now_ms()
+        customer.current_app_user_id = app_user_id
         return customer
 
     def subscription(self, customer: Customer, product_id: str) -> Subscription:

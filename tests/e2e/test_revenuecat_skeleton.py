@@ -1,13 +1,18 @@
-"""The walking skeleton: a RevenueCat webhook through the gateway, Kafka, the worker and Postgres."""
+"""The walking skeleton: a RevenueCat purchase through the sandbox, gateway, Kafka, worker and Postgres."""
 
 import httpx
 import pytest
 
 from shared.domain.packs import MicroSaasPack
 from tests.conftest import Stack, revenuecat_product_of
-from tests.infra.revenuecat import revenuecat_event
+from tests.infra.revenuecat import RevenueCatSandbox, announced, revenuecat_event, wait_until_applied
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+@pytest.fixture
+def rc(stack: Stack, http: httpx.AsyncClient) -> RevenueCatSandbox:
+    return RevenueCatSandbox(http, stack.sandbox_urls["revenuecat"])
 
 
 def _activation_for(user_id: str):  # type: ignore[no-untyped-def]
@@ -17,17 +22,13 @@ def _activation_for(user_id: str):  # type: ignore[no-untyped-def]
 async def test_initial_purchase_becomes_activated_event_row_and_read(
     stack: Stack,
     http: httpx.AsyncClient,
-    auth_headers: dict[str, str],
+    rc: RevenueCatSandbox,
     user_id: str,
     subscription_pack: MicroSaasPack,
 ) -> None:
-    body = revenuecat_event(
-        "INITIAL_PURCHASE",
-        app_user_id=f"rc_{user_id}",
-        product_id=revenuecat_product_of(subscription_pack),
+    await rc.simulate(
+        "purchase", app_user_id=f"rc_{user_id}", product_id=revenuecat_product_of(subscription_pack)
     )
-    response = await http.post(f"{stack.gateway_url}/v1/webhooks/revenuecat", json=body, headers=auth_headers)
-    assert response.status_code == 200
 
     event = await stack.published.wait_for(stack.topics.entitlements, _activation_for(user_id))
     cloud_event = event.json()
@@ -44,49 +45,22 @@ async def test_initial_purchase_becomes_activated_event_row_and_read(
 
 async def test_duplicate_webhook_has_one_effect(
     stack: Stack,
-    http: httpx.AsyncClient,
-    auth_headers: dict[str, str],
+    rc: RevenueCatSandbox,
     user_id: str,
     subscription_pack: MicroSaasPack,
 ) -> None:
-    body = revenuecat_event(
-        "INITIAL_PURCHASE",
+    purchase = await rc.simulate(
+        "purchase",
         app_user_id=f"rc_{user_id}",
         product_id=revenuecat_product_of(subscription_pack),
+        duplicates=2,
     )
-    for _ in range(2):
-        response = await http.post(
-            f"{stack.gateway_url}/v1/webhooks/revenuecat", json=body, headers=auth_headers
-        )
-        assert response.status_code == 200
-
-    await stack.published.wait_for(stack.topics.entitlements, _activation_for(user_id))
-    # A later purchase of the same user, delivered after both copies, marks when the worker is done.
-    marker = revenuecat_event(
-        "INITIAL_PURCHASE",
-        app_user_id=f"rc_{user_id}",
-        product_id=revenuecat_product_of(subscription_pack),
-        original_transaction_id="marker",
-    )
-    await http.post(f"{stack.gateway_url}/v1/webhooks/revenuecat", json=marker, headers=auth_headers)
-    await stack.published.wait_for(
-        stack.topics.entitlements,
-        lambda r: r.json()["data"].get("provider_event_id") == marker["event"]["id"],
-    )
+    await rc.wait_delivered(purchase["id"], copies=3)  # all three copies were accepted ...
+    await wait_until_applied(stack.sessions, purchase["id"], user_id)
     await stack.published.caught_up()
-
-    raw = stack.published.on(
-        stack.topics.webhooks_raw, lambda r: body["event"]["id"].encode() in (r.key or b"")
-    )
-    assert len(raw) == 2  # both deliveries were accepted and kept ...
-    events = stack.published.on(
-        stack.topics.entitlements,
-        lambda r: r.json()["data"].get("provider_event_id") == body["event"]["id"],
-    )
-    assert len(events) == 1  # ... and had one effect
-    read = await http.get(f"{stack.gateway_url}/v1/users/{user_id}/entitlements")
-    references = sorted(e["purchase_reference"] for e in read.json()["entitlements"])
-    assert references == sorted(["marker", body["event"]["original_transaction_id"]])
+    raw = stack.published.on(stack.topics.webhooks_raw, lambda r: purchase["id"].encode() in (r.key or b""))
+    assert len(raw) == 3
+    assert await announced(stack.sessions, purchase["id"]) == [("entitlement.activated", user_id)]  # ... once
 
 
 @pytest.mark.parametrize(
