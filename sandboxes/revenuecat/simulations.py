@@ -309,10 +309,12 @@ class Sandbox:
         return events.one_time_event("NON_RENEWING_PURCHASE", customer, purchase, **self._ev())
 
     def bare_event(self, body: dict[str, Any]) -> dict[str, Any]:
-        """TEST or any other type (``type``), changing no state."""
+        """TEST or any other ``type`` (plus any event ``fields``), changing no state."""
         app_user_id = body.get("app_user_id")
         customer = self.customer(str(app_user_id)) if app_user_id else None
-        return events.bare_event(str(body.get("type", "TEST")), customer, **self._ev())
+        webhook = events.bare_event(str(body.get("type", "TEST")), customer, **self._ev())
+        webhook["event"] |= dict(body.get("fields") or {})
+        return webhook
 
     def add_alias(self, body: dict[str, Any]) -> Customer:
         customer = self.customer(str(body["app_user_id"]))
