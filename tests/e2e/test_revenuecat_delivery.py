@@ -1,0 +1,129 @@
+"""Failures on the way: the gateway answering 5xx, RevenueCat rate limiting or down, and nothing lost."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from aiohttp import web
+
+from shared.messaging.dead_letters import replay_dead_letters
+from shared.messaging.topics import Topics
+from tests.conftest import Stack
+from tests.infra.revenuecat import (
+    RevenueCatSandbox,
+    announced,
+    entitlement_rows,
+    make_pack,
+    wait_until_applied,
+)
+from tests.infra.sandboxes import REVENUECAT_RETRY_UNIT_MS
+from tests.infra.services import free_port
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+@pytest.fixture
+def rc(stack: Stack, http: httpx.AsyncClient) -> RevenueCatSandbox:
+    return RevenueCatSandbox(http, stack.sandbox_urls["revenuecat"])
+
+
+@pytest.fixture
+async def product(stack: Stack) -> str:
+    _, product_id = await make_pack(stack.sessions)
+    return product_id
+
+
+class FailingFirstProxy:
+    """Answers 503 to the first ``failures`` requests, then forwards them to the gateway as they came."""
+
+    def __init__(self, target: str, failures: int) -> None:
+        self.target = target
+        self.failures = failures
+        self.statuses: list[int] = []
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if len(self.statuses) < self.failures:
+            self.statuses.append(503)
+            return web.json_response({"error": "unavailable"}, status=503)
+        headers = {k: v for k, v in request.headers.items() if k in ("Authorization", "Content-Type")}
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(self.target, content=body, headers=headers)
+        self.statuses.append(answer.status_code)
+        return web.Response(body=answer.content, status=answer.status_code, content_type="application/json")
+
+
+@pytest.fixture
+async def failing_gateway(stack: Stack) -> AsyncIterator[tuple[str, FailingFirstProxy]]:
+    proxy = FailingFirstProxy(f"{stack.gateway_url}/v1/webhooks/revenuecat", failures=2)
+    app = web.Application()
+    app.router.add_post("/", proxy.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}/", proxy
+    await runner.cleanup()
+
+
+async def test_gateway_5xx_is_retried_on_revenuecats_schedule_until_it_lands_once(
+    stack: Stack,
+    rc: RevenueCatSandbox,
+    user_id: str,
+    product: str,
+    failing_gateway: tuple[str, FailingFirstProxy],
+) -> None:
+    url, proxy = failing_gateway
+    event = await rc.simulate("purchase", app_user_id=f"rc_{user_id}", product_id=product, webhook_url=url)
+    await rc.wait_delivered(event["id"])
+    await wait_until_applied(stack.sessions, event["id"], user_id)
+
+    [delivery] = await rc.deliveries(event["id"])
+    assert [a["status"] for a in delivery["attempts"]] == [503, 503, 200]
+    assert proxy.statuses == [503, 503, 200]  # the third attempt reached the gateway, which said 200
+    gaps_ms = [
+        b["at_ms"] - a["at_ms"] for a, b in zip(delivery["attempts"], delivery["attempts"][1:], strict=False)
+    ]
+    assert gaps_ms[0] >= 5 * REVENUECAT_RETRY_UNIT_MS and gaps_ms[1] >= 10 * REVENUECAT_RETRY_UNIT_MS
+    await stack.published.caught_up()
+    assert (
+        len(stack.published.on(stack.topics.webhooks_raw, lambda r: event["id"].encode() in (r.key or b"")))
+        == 1
+    )
+    assert await announced(stack.sessions, event["id"]) == [("entitlement.activated", user_id)]
+
+
+async def test_rate_limited_subscribers_api_is_retried_after_backoff_ms(
+    stack: Stack, rc: RevenueCatSandbox, user_id: str, product: str
+) -> None:
+    await rc.fault(scope="v1", mode="rate_limit", app_user_id=f"rc_{user_id}", count=1, backoff_ms=100)
+    event = await rc.simulate("purchase", app_user_id=f"rc_{user_id}", product_id=product)
+    await wait_until_applied(stack.sessions, event["id"], user_id)
+    assert await rc.api_calls(f"rc_{user_id}") == 2  # the 429, then the read that succeeded
+    assert await entitlement_rows(stack.sessions, user_id) == {product: ("active", None)}
+
+
+@pytest.mark.parametrize(("mode", "error"), [("error", "HTTP 503"), ("drop", "RemoteProtocolError")])
+async def test_subscribers_api_down_is_retried_then_dead_lettered_and_replayed_once_it_is_back(
+    stack: Stack, rc: RevenueCatSandbox, user_id: str, product: str, mode: str, error: str
+) -> None:
+    app_user_id = f"rc_{user_id}"
+    await rc.fault(scope="v1", mode=mode, app_user_id=app_user_id)
+    event = await rc.simulate("purchase", app_user_id=app_user_id, product_id=product)
+
+    dlq = Topics.dead_letters_of(stack.topics.webhooks_raw)
+    letter = await stack.published.wait_for(dlq, lambda r: r.key == f"revenuecat:{event['id']}".encode())
+    assert error.encode() in letter.headers["x-error"]
+    assert b"ProviderError" in letter.headers["x-error"]
+    attempts = stack.settings.max_processing_attempts
+    assert letter.headers["x-attempts"] == str(attempts).encode()
+    # each processing attempt made the adapter's own bounded attempts at the API
+    assert await rc.api_calls(app_user_id) == attempts * stack.settings.revenuecat_http_max_attempts
+    assert await entitlement_rows(stack.sessions, user_id) == {}
+
+    await rc.fault(scope="v1", mode="off", app_user_id=app_user_id)
+    await replay_dead_letters(
+        stack.settings.kafka_bootstrap, stack.topics.webhooks_raw, stack.topics.group(f"replay-{user_id}")
+    )
+    await wait_until_applied(stack.sessions, event["id"], user_id)
+    assert await announced(stack.sessions, event["id"]) == [("entitlement.activated", user_id)]
