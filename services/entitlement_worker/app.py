@@ -7,6 +7,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from services.entitlement_worker.apply_updates import apply_update_message
+from services.entitlement_worker.expiry_sweeper import ExpirySweeper
 from shared.db.engine import create_engine, session_factory
 from shared.logging import configure_logging
 from shared.messaging.outbox_relay import OutboxRelay
@@ -54,9 +55,18 @@ def build_app(settings: Settings) -> FastStream:
         await ensure_topics(settings)
         await producer.start()
 
+    sweeper = ExpirySweeper(
+        sessions,
+        producer,
+        topics.entitlement_updates,
+        interval_s=settings.expiry_sweep_interval_s,
+        grace_s=settings.expiry_sweep_grace_s,
+    )
+
     @app.after_startup
     async def start_relay() -> None:
         relay_task.append(asyncio.create_task(relay.run_forever()))
+        relay_task.append(asyncio.create_task(sweeper.run_forever()))
 
     @app.after_shutdown
     async def stop() -> None:

@@ -6,7 +6,19 @@ import httpx
 from aiohttp import web
 from redis.asyncio import Redis
 
-from services.gateway import admin, checkout, entitlements, features, health, packs, webhooks
+from services.gateway import (
+    admin,
+    checkout,
+    entitlements,
+    features,
+    health,
+    lightning_refunds,
+    lightning_watch,
+    lightning_webhooks,
+    lnurl,
+    packs,
+    webhooks,
+)
 from services.gateway.connectors import build_connectors
 from services.gateway.context import GATEWAY, GatewayContext
 from services.gateway.errors import json_errors
@@ -30,6 +42,9 @@ def build_app(settings: Settings) -> web.Application:
     app.add_routes(features.routes)
     app.add_routes(admin.routes)
     app.add_routes(health.routes)
+    app.add_routes(lightning_webhooks.routes)
+    app.add_routes(lnurl.routes)
+    app.add_routes(lightning_refunds.routes)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         await ensure_topics(settings)
@@ -45,7 +60,7 @@ def build_app(settings: Settings) -> web.Application:
             producer=producer,
             sessions=sessions,
             redis=redis,
-            connectors=build_connectors(settings, http, sessions),
+            connectors=build_connectors(settings, http, sessions, redis),
             checkout_idempotency=IdempotencyStore(redis, f"{settings.namespace}checkout"),
         )
         yield
@@ -55,4 +70,5 @@ def build_app(settings: Settings) -> web.Application:
         await engine.dispose()
 
     app.cleanup_ctx.append(resources)
+    app.cleanup_ctx.append(lightning_watch.run_in_background)
     return app

@@ -7,6 +7,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from services.webhook_ingest.context import IngestContext
+from services.webhook_ingest.lightning import lightning_updates
 from services.webhook_ingest.revenuecat import revenuecat_updates
 from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.provider import Provider
@@ -25,6 +26,8 @@ async def updates_from_delivery(
     provider = provider_of(record)
     if provider is Provider.REVENUECAT:
         return await revenuecat_updates(record.value or b"", ctx)
+    if provider is Provider.LIGHTNING:
+        return await lightning_updates(record, ctx)
     raise ValueError(f"no normalizer for provider {provider.value}")
 
 

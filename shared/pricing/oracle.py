@@ -8,11 +8,13 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import httpx
 from pydantic import BaseModel, ConfigDict
 from redis.asyncio import Redis
 
 from shared.pricing.conversion import fiat_minor_to_msat
-from shared.pricing.sources import RateSource
+from shared.pricing.sources import BtcpayRateSource, CoingeckoRateSource, RateSource
+from shared.settings import Settings
 
 
 class PriceQuote(BaseModel):
@@ -64,3 +66,20 @@ class PriceOracle:
         """The quote as it was locked, or None once its lifetime is over."""
         stored = await self._redis.get(f"{self._prefix}:quote:{quote_id}")
         return PriceQuote.model_validate_json(stored) if stored is not None else None
+
+
+def price_oracle_from_settings(settings: Settings, http: httpx.AsyncClient, redis: Redis) -> PriceOracle:
+    """The configured rate source behind a Redis-cached oracle."""
+    source: RateSource
+    if settings.price_oracle_source == "coingecko":
+        source = CoingeckoRateSource(http, settings.price_oracle_url or "https://api.coingecko.com")
+    else:
+        source = BtcpayRateSource(
+            http,
+            settings.price_oracle_url or settings.btcpay_base_url,
+            settings.btcpay_store_id,
+            settings.btcpay_api_key.get_secret_value(),
+        )
+    return PriceOracle(
+        source, redis, namespace=settings.namespace, cache_ttl_s=settings.price_oracle_cache_ttl_s
+    )

@@ -1,0 +1,136 @@
+"""Ends access that ran out: active entitlements whose ``expires_at`` has passed get an ``expired``
+update on the updates topic, applied by the worker like any provider update (idempotent ledger).
+
+The update id names the entitlement's provider product, purchase and expiry, so every sweep that
+sees the same expiry proposes the same update and ``entitlement.expired`` is announced once. A
+renewal moves ``expires_at`` and so yields a new id for the next expiry. Generic: any provider.
+"""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db.bundles import BUNDLE_REFERENCE_PREFIX, bundle_slug_of_reference
+from shared.db.models import BillingCatalog, BillingCatalogProvider, UserEntitlement
+from shared.domain.entitlements import EntitlementStatus, EntitlementUpdate
+from shared.domain.provider import Provider
+
+log = structlog.get_logger(__name__)
+SWEEP_BATCH = 500
+
+
+async def expired_entitlement_updates(
+    session: AsyncSession, now: datetime, *, grace_s: float, limit: int = SWEEP_BATCH
+) -> list[EntitlementUpdate]:
+    """One ``expired`` update per purchase whose active entitlement ended before ``now - grace``."""
+    rows = await session.execute(
+        select(UserEntitlement)
+        .where(
+            UserEntitlement.status == EntitlementStatus.ACTIVE.value,
+            UserEntitlement.expires_at.is_not(None),
+            UserEntitlement.expires_at < now - timedelta(seconds=grace_s),
+        )
+        .order_by(UserEntitlement.expires_at)
+        .limit(limit)
+    )
+    updates: dict[str, EntitlementUpdate] = {}
+    for row in rows.scalars():
+        target = await _provider_product(session, row)
+        if target is None:
+            log.warning("expiry_without_provider_product", entitlement_id=str(row.id))
+            continue
+        product_id, purchase_reference = target
+        assert row.expires_at is not None
+        update_id = f"expiry:{product_id}:{purchase_reference}:{row.expires_at.isoformat()}"
+        updates.setdefault(
+            update_id,
+            EntitlementUpdate(
+                update_id=update_id,
+                provider=Provider(row.source_provider),
+                provider_event_type="expiry_sweep",
+                user_id=row.user_id,
+                provider_product_id=product_id,
+                purchase_reference=purchase_reference,
+                status=EntitlementStatus.EXPIRED,
+                # Never older than the newest update applied, or the ledger would ignore it.
+                occurred_at=max(row.expires_at, row.last_event_at),
+                expires_at=row.expires_at,
+                reason="expired",
+            ),
+        )
+    return list(updates.values())
+
+
+async def _provider_product(session: AsyncSession, row: UserEntitlement) -> tuple[str, str] | None:
+    """The provider product (and purchase reference) an update must name to reach this row.
+
+    An entitlement granted through a bundle is reached through the bundle's own product.
+    """
+    catalog_id, reference = row.catalog_id, row.purchase_reference
+    bundle_slug = bundle_slug_of_reference(reference)
+    if bundle_slug is not None:
+        bundle = (
+            await session.execute(select(BillingCatalog.id).where(BillingCatalog.slug == bundle_slug))
+        ).scalar_one_or_none()
+        if bundle is None:
+            return None
+        catalog_id = bundle
+        reference = reference.removeprefix(f"{BUNDLE_REFERENCE_PREFIX}{bundle_slug}:")
+    product_id = (
+        await session.execute(
+            select(BillingCatalogProvider.provider_product_id)
+            .where(
+                BillingCatalogProvider.catalog_id == catalog_id,
+                BillingCatalogProvider.provider == row.source_provider,
+            )
+            .order_by(BillingCatalogProvider.provider_product_id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return (product_id, reference) if product_id is not None else None
+
+
+class ExpirySweeper:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        producer: AIOKafkaProducer,
+        updates_topic: str,
+        *,
+        interval_s: float,
+        grace_s: float,
+    ) -> None:
+        self._sessions = sessions
+        self._producer = producer
+        self._topic = updates_topic
+        self._interval_s = interval_s
+        self._grace_s = grace_s
+
+    async def sweep_once(self) -> int:
+        """Publish the expiries due now (keyed by user, so they queue behind that user's updates)."""
+        async with self._sessions() as session:
+            updates = await expired_entitlement_updates(session, datetime.now(UTC), grace_s=self._grace_s)
+        for update in updates:
+            await self._producer.send_and_wait(
+                self._topic,
+                value=update.model_dump_json(by_alias=False).encode(),
+                key=update.user_id.encode(),
+                headers=[("content-type", b"application/json")],
+            )
+        if updates:
+            log.info("expiry_sweep", expired=len(updates))
+        return len(updates)
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.sweep_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("expiry_sweep_failed")
+            await asyncio.sleep(self._interval_s)
