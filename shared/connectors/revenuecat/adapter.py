@@ -153,7 +153,7 @@ class RevenueCatAdapter:
                     UserEntitlement.purchase_reference == purchase_reference,
                 )
             )
-            products = sorted({product for _, product in rows.tuples()})
+            products = sorted({product for _, product in rows.all()})
             if not products:
                 raise LookupError(f"user {user_id} has no RevenueCat entitlement {purchase_reference!r}")
             for product in products:
