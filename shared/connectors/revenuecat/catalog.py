@@ -86,6 +86,15 @@ class RevenueCatCatalog:
         ]
         return found
 
+    def learned_ids(self) -> dict[str, dict[str, Any]]:
+        ids: dict[str, dict[str, Any]] = {}
+        for store_id, product in self._snapshot.products.items():
+            ids[store_id] = {"rc_product_id": product["id"]}
+            for slug, entitlement in self._snapshot.entitlements.items():
+                if product["id"] in {p["id"] for p in _items(entitlement.get("products"))}:
+                    ids[store_id] |= {"entitlement_lookup_key": slug, "rc_entitlement_id": entitlement["id"]}
+        return ids
+
     def _problems(self, wanted: WantedListing) -> list[str]:
         product = self._snapshot.products.get(wanted.product_id)
         if product is None:
