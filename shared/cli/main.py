@@ -12,6 +12,7 @@ from prometheus_client import start_http_server
 from shared.cli import local_stack
 from shared.cli.catalog import catalog_app
 from shared.cli.dead_letters import dlq_app
+from shared.cli.revenuecat import revenuecat_app
 from shared.db.migrate import upgrade_to_heads
 from shared.messaging.topics import ensure_topics
 from shared.settings import Settings, get_settings
@@ -19,6 +20,7 @@ from shared.settings import Settings, get_settings
 app = typer.Typer(help="HomeTryOn Billing", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(revenuecat_app, name="revenuecat")
 
 
 class Service(StrEnum):

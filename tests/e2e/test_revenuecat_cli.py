@@ -1,0 +1,37 @@
+"""``billing revenuecat purchase USER PACK``: the README's by-hand purchase, against the running stack."""
+
+import asyncio
+import sys
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import Stack
+from tests.infra.revenuecat import make_pack
+from tests.infra.services import REPO_ROOT, settings_env
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+async def test_purchase_command_shows_the_new_entitlement(stack: Stack, user_id: str) -> None:
+    pack, _ = await make_pack(stack.sessions)
+    env = settings_env(stack.settings)
+    env["BILLING_REVENUECAT_SANDBOX_PORT"] = str(urlsplit(stack.sandbox_urls["revenuecat"]).port)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "shared.cli.main",
+        "revenuecat",
+        "purchase",
+        user_id,
+        pack.slug,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    assert process.returncode == 0, output.decode()
+    assert "INITIAL_PURCHASE" in output.decode()
+    assert f'"pack_slug": "{pack.slug}"' in output.decode()
+    assert '"status": "active"' in output.decode()
