@@ -82,14 +82,8 @@ class Settings(BaseSettings):
     # Attempts per provider call during a sync (5xx/429/transport errors), with exponential backoff.
     catalog_sync_max_attempts: int = 4
     catalog_sync_backoff_initial_s: float = 0.5
-
-    # Catalog admin API (create/update/deactivate packs): Authorization: Bearer <key>; empty = disabled.
-    admin_api_key: SecretStr = SecretStr("")
-    # catalog_sync: full reconciliation with every provider this often, plus on every catalog change.
-    catalog_sync_interval_s: float = 300.0
-    # Attempts per provider call during a sync (5xx/429/transport errors), with exponential backoff.
-    catalog_sync_max_attempts: int = 4
-    catalog_sync_backoff_initial_s: float = 0.5
+    # RevenueCat creates products in one app of the project (v2 needs its id; empty = the project's default).
+    catalog_sync_revenuecat_app_id: str = ""
 
     # Bounded retries before a message is dead-lettered.
     max_processing_attempts: int = 5
