@@ -3,8 +3,12 @@
 import asyncio
 from pathlib import Path
 
+import httpx
 import typer
+from redis.asyncio import Redis
 
+from services.catalog_sync.providers import build_provider_catalogs
+from services.catalog_sync.reconcile import SyncOutcome, reconcile
 from shared.catalog.errors import CatalogError
 from shared.catalog.file import CatalogFile, locate_issues, parse_catalog
 from shared.db.catalog_write import PackChange, write_wanted_packs
@@ -28,7 +32,8 @@ def apply(path: Path) -> None:
         _print_issues(exc)
         raise typer.Exit(1) from exc
     for change in changes:
-        typer.echo(f"{change.kind.value:12} {change.slug}  ({', '.join(change.fields)})")
+        fields = "" if change.kind.value == "created" else f"  ({', '.join(change.fields)})"
+        typer.echo(f"{change.kind.value:12} {change.slug}{fields}")
     unchanged = len(catalog.packs) - sum(1 for c in changes if c.slug in {p.slug for p in catalog.packs})
     typer.echo(f"applied {path}: {len(changes)} changed, {unchanged} unchanged")
 
@@ -46,6 +51,53 @@ async def _apply(catalog: CatalogFile) -> list[PackChange]:
                 dropped_by_catalog=True,
             )
     finally:
+        await engine.dispose()
+
+
+@catalog_app.command("diff")
+def diff() -> None:
+    """Print how each provider's catalog differs from ours, without pushing anything."""
+    outcomes = asyncio.run(_reconcile(push=False))
+    for outcome in outcomes:
+        typer.echo(
+            f"{outcome.provider.value}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else "")
+        )
+        for difference in outcome.differences:
+            where = difference["slug"] or "(not ours)"
+            typer.echo(f"  {where} [{difference['product_id']}]")
+            for problem in difference["problems"]:
+                typer.echo(f"    - {problem}")
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(2)
+
+
+@catalog_app.command("sync")
+def sync() -> None:
+    """Reconcile every provider now (what catalog_sync does on its schedule); prints the report."""
+    outcomes = asyncio.run(_reconcile(push=True))
+    for outcome in outcomes:
+        counts = f"{len(outcome.pushed)} pushed, {len(outcome.failed)} failed"
+        typer.echo(f"{outcome.provider.value}: {outcome.status}, {counts}")
+        for item in outcome.failed:
+            typer.echo(f"  failed {item['slug'] or item['product_id']}: {item['error']}", err=True)
+    if any(o.status in ("failed", "partial") for o in outcomes):
+        raise typer.Exit(2)
+
+
+async def _reconcile(*, push: bool) -> list[SyncOutcome]:
+    settings = get_settings()
+    engine = create_engine(settings.database_url, pool_size=1)
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=3.0)) as http:
+            catalogs = build_provider_catalogs(settings, http, redis)
+            if not catalogs:
+                typer.echo(
+                    "no provider configured (RevenueCat project id, BTCPay base URL + store id)", err=True
+                )
+            return await reconcile(session_factory(engine), catalogs, trigger="manual", push=push)
+    finally:
+        await redis.aclose()
         await engine.dispose()
 
 
