@@ -1,0 +1,93 @@
+"""Audit rows for what the gateway does on a caller's behalf: webhooks verified or rejected,
+checkouts created, refunds requested and admin changes. Written after the handler answered.
+
+Entitlement changes are audited in the worker's own transaction (shared/db/entitlements.py);
+API keys, erasures and secret rotations by the code that makes them.
+"""
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from services.gateway.auth import principal_of, route_pattern
+from services.gateway.context import GATEWAY
+from services.gateway.route_policy import policy_for
+from shared.security.api_keys import Scope
+from shared.security.audit import AuditEntry, append_audit, user_subject
+
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+KNOWN_PROVIDERS = frozenset({"revenuecat", "lightning"})
+# Audited by the code that makes the change (same transaction), not here.
+SELF_AUDITED = frozenset({("DELETE", "/v1/users/{user_id}"), ("POST", "/v1/users/{user_id}/tokens")})
+
+
+def _json(response: web.StreamResponse) -> dict[str, Any]:
+    body = response.body if isinstance(response, web.Response) else None
+    if not isinstance(body, bytes | bytearray):
+        return {}
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _webhook_entry(request: web.Request, response: web.StreamResponse) -> AuditEntry:
+    segment = request.path.removeprefix("/v1/webhooks/").split("/", 1)[0]
+    provider = segment if segment in KNOWN_PROVIDERS else "unknown"
+    body = _json(response)
+    error = body.get("error") if isinstance(body.get("error"), dict) else None
+    details: dict[str, Any] = {"status": response.status, "remote": request.remote}
+    if error:
+        details["code"] = error.get("code")
+    if body.get("event_id"):
+        details["event_id"] = body["event_id"]
+    verified = response.status < 300
+    return AuditEntry(
+        actor=f"provider:{provider}",
+        event="webhook.verified" if verified else "webhook.rejected",
+        subject=f"webhook:{provider}",
+        details=details,
+    )
+
+
+def audit_entry_for(request: web.Request, response: web.StreamResponse) -> AuditEntry | None:
+    """The audit row a finished request calls for, if any."""
+    if request.path.startswith("/v1/webhooks/"):
+        return _webhook_entry(request, response)
+    pattern = route_pattern(request)
+    principal = principal_of(request)
+    if pattern is None or principal is None or response.status >= 400:
+        return None
+    if (request.method, pattern) == ("POST", "/v1/checkout"):
+        body = _json(response)
+        return AuditEntry(
+            actor=principal.actor,
+            event="checkout.created",
+            subject=user_subject(str(body.get("userId", ""))),
+            details={
+                k: body.get(k) for k in ("id", "provider", "packSlug", "purchaseReference", "amountMinor")
+            },
+        )
+    if request.method not in MUTATING or (request.method, pattern) in SELF_AUDITED:
+        return None
+    if policy_for(request.method, pattern).scope is not Scope.ADMIN:
+        return None
+    event = "refund.requested" if pattern.startswith("/v1/lightning/refunds") else "admin.change"
+    return AuditEntry(
+        actor=principal.actor,
+        event=event,
+        subject=f"route:{pattern}",
+        details={"method": request.method, "path": request.path, "status": response.status},
+    )
+
+
+@web.middleware
+async def audit_requests(request: web.Request, handler: Any) -> web.StreamResponse:
+    response: web.StreamResponse = await handler(request)
+    entry = audit_entry_for(request, response)
+    if entry is not None:
+        async with request.app[GATEWAY].sessions() as session, session.begin():
+            await append_audit(session, entry)
+    return response

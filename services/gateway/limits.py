@@ -1,0 +1,86 @@
+"""Request limits on every POST/PUT/PATCH: body size (413) and content type (415); user ids' format.
+
+Client-facing JSON bodies registered in ``STRICT_BODIES`` also refuse unknown fields (400), while
+provider webhooks keep accepting them (RevenueCat adds fields without notice).
+"""
+
+import re
+from typing import Any
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel
+
+from services.gateway.errors import error_response
+from services.gateway.security import SECURITY
+from shared.domain.checkout import CheckoutInput
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Our user ids: what platforms use (uuids, slugs, e-mail-like ids), nothing that is markup or SQL.
+USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+\-]{0,199}")
+STRICT_BODIES: dict[tuple[str, str], type[BaseModel]] = {("POST", "/v1/checkout"): CheckoutInput}
+
+
+def _pattern(request: web.Request) -> str | None:
+    if request.match_info.http_exception is not None:
+        return None
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else None
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
+def valid_user_id(value: object) -> bool:
+    return isinstance(value, str) and USER_ID.fullmatch(value) is not None
+
+
+@web.middleware
+async def enforce_body_limits(request: web.Request, handler: Any) -> web.StreamResponse:
+    user_id = request.match_info.get("user_id")
+    if user_id is not None and not valid_user_id(user_id):
+        return error_response(
+            400, "invalid_user_id", "user ids are 1-200 of A-Z a-z 0-9 . _ : @ + -", "user_id"
+        )
+    if request.method not in BODY_METHODS:
+        return await handler(request)  # type: ignore[no-any-return]
+    max_bytes = request.app[SECURITY].settings.max_request_body_bytes
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        return error_response(413, "payload_too_large", f"request bodies are limited to {max_bytes} bytes")
+    has_body = (length or 0) > 0 or request.headers.get("Transfer-Encoding", "").lower() == "chunked"
+    if has_body and not _is_json(request.content_type):
+        return error_response(415, "unsupported_media_type", "send application/json", "Content-Type")
+    # aiohttp raises 413 itself when a chunked body outgrows this while being read.
+    request = request.clone(client_max_size=max_bytes)
+    pattern = _pattern(request)
+    strict = STRICT_BODIES.get((request.method, pattern)) if pattern else None
+    if strict is not None and has_body:
+        refused = _strict_body_problem(await request.read(), strict)
+        if refused is not None:
+            return refused
+    return await handler(request)  # type: ignore[no-any-return]
+
+
+def _strict_body_problem(body: bytes, model: type[BaseModel]) -> web.Response | None:
+    """400 for an unknown top-level field or a malformed user id; None lets the handler validate."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None  # the handler answers invalid JSON in its own terms
+    if not isinstance(document, dict):
+        return None
+    known = set(model.model_fields)
+    known |= {f.alias for f in model.model_fields.values() if f.alias}
+    unknown = sorted(set(document) - known)
+    if unknown:
+        return error_response(400, "unknown_field", f"unknown field {unknown[0]!r}", unknown[0])
+    for name in ("userId", "user_id"):
+        if name in document and not valid_user_id(document[name]):
+            return error_response(
+                400, "invalid_user_id", "user ids are 1-200 of A-Z a-z 0-9 . _ : @ + -", name
+            )
+    return None

@@ -1,0 +1,38 @@
+"""Which API scope each gateway route needs; routes not listed need ``admin`` (deny by default).
+
+Exempt routes authenticate otherwise (provider webhooks: their signature schemes) or are public by
+protocol (LNURL-pay is fetched by any wallet; health probes and Prometheus scraping).
+"""
+
+from dataclasses import dataclass
+
+from shared.security.api_keys import Scope
+
+EXEMPT_PREFIXES = ("/v1/webhooks/", "/v1/lnurl/")
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+# (method, route pattern) → scope. Patterns are aiohttp's canonical resource paths.
+ROUTE_SCOPES: dict[tuple[str, str], Scope] = {
+    ("GET", "/v1/packs"): Scope.PACKS_READ,
+    ("GET", "/v1/packs/{slug}"): Scope.PACKS_READ,
+    ("POST", "/v1/checkout"): Scope.CHECKOUT_WRITE,
+    ("GET", "/v1/users/{user_id}/entitlements"): Scope.ENTITLEMENTS_READ,
+    ("GET", "/v1/users/{user_id}/features/{feature}"): Scope.ENTITLEMENTS_READ,
+}
+
+
+@dataclass(frozen=True)
+class RoutePolicy:
+    exempt: bool
+    scope: Scope
+
+
+def policy_for(method: str, pattern: str) -> RoutePolicy:
+    if pattern in EXEMPT_PATHS or pattern.startswith(EXEMPT_PREFIXES):
+        return RoutePolicy(exempt=True, scope=Scope.ADMIN)
+    scope = ROUTE_SCOPES.get(("GET" if method == "HEAD" else method, pattern), Scope.ADMIN)
+    return RoutePolicy(exempt=False, scope=scope)
+
+
+def is_webhook(pattern: str) -> bool:
+    return pattern.startswith("/v1/webhooks/")

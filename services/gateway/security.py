@@ -1,0 +1,49 @@
+"""Wires the security controls into the gateway: the secret provider, API keys, limits, signed acks.
+
+``install_security(app, settings)`` is the one call ``app.py`` makes. Middlewares, outermost first:
+acknowledgements (sign every webhook response) → request audit → authentication + rate limit →
+body limits. ``json_errors`` stays innermost, so aiohttp's own 4xx are JSON before they are signed.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from services.gateway.context import GATEWAY
+from shared.security.rate_limit import RateLimiter
+from shared.security.secrets import SecretProvider, build_secret_provider
+from shared.settings import Settings
+
+
+@dataclass(frozen=True)
+class SecurityContext:
+    settings: Settings
+    secrets: SecretProvider
+    rate_limiter: RateLimiter
+
+
+SECURITY = web.AppKey("security", SecurityContext)
+
+
+def install_security(app: web.Application, settings: Settings) -> None:
+    """Add the security middlewares and their resources; call after the gateway's own resources."""
+    from services.gateway.acknowledgements import sign_webhook_acknowledgements
+    from services.gateway.audit_trail import audit_requests
+    from services.gateway.auth import authenticate_requests
+    from services.gateway.limits import enforce_body_limits
+
+    # Outermost first, in front of the gateway's own (json_errors); the list is open until startup.
+    ours = [sign_webhook_acknowledgements, audit_requests, authenticate_requests, enforce_body_limits]
+    for middleware in reversed(ours):
+        app.middlewares.insert(0, middleware)
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        provider = build_secret_provider(settings)
+        if settings.secret_backend == "env":  # noqa: S105 (a back-end name)
+            await provider.ensure_generated("ack_signing_secret")
+        gateway = app[GATEWAY]
+        app[SECURITY] = SecurityContext(settings, provider, RateLimiter(gateway.redis, settings.namespace))
+        yield
+
+    app.cleanup_ctx.append(resources)

@@ -1,0 +1,53 @@
+"""Where we hold personal data, and what erasure does to each place.
+
+One entry per table: rows are found by a user column equal to one of the user's identifiers (our
+id, RevenueCat's ``rc_<id>``) and/or by a JSON column holding one as a value anywhere inside.
+Rows needed for accounting are kept under a pseudonym; the rest are deleted. Tables that do not
+exist in this deployment (a provider not migrated) are skipped.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from shared.connectors.revenuecat.users import app_user_id_for
+
+
+class Erasure(StrEnum):
+    PSEUDONYMISE = "pseudonymise"  # kept for accounting: user column := pseudonym, cleared columns
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class PersonalDataTable:
+    table: str
+    user_column: str | None
+    erasure: Erasure
+    # JSON columns searched for the user's identifiers as values (and cleared to {} on erasure).
+    json_columns: tuple[str, ...] = ()
+    # Columns set to NULL on erasure (free text that may name the user).
+    cleared_columns: tuple[str, ...] = ()
+    # Outbox CloudEvents name the user in "subject" and "data.user_id": rewritten, not cleared.
+    cloud_event_column: str | None = None
+    order_by: str = field(default="1")
+
+
+PERSONAL_DATA: tuple[PersonalDataTable, ...] = (
+    PersonalDataTable(
+        "user_entitlements", "user_id", Erasure.PSEUDONYMISE, cleared_columns=("status_reason",)
+    ),
+    PersonalDataTable("checkout_sessions", "user_id", Erasure.PSEUDONYMISE, json_columns=("details",)),
+    PersonalDataTable(
+        "lightning_invoices", "user_id", Erasure.PSEUDONYMISE, cleared_columns=("lnurl_metadata",)
+    ),
+    PersonalDataTable("lightning_deliveries", None, Erasure.PSEUDONYMISE, json_columns=("detail",)),
+    PersonalDataTable(
+        "revenuecat_unapplied_events", "app_user_id", Erasure.PSEUDONYMISE, json_columns=("payload",)
+    ),
+    PersonalDataTable("outbox", "key", Erasure.PSEUDONYMISE, cloud_event_column="payload"),
+    PersonalDataTable("api_keys", "user_id", Erasure.DELETE),
+)
+
+
+def identifiers_of(user_id: str) -> list[str]:
+    """Every id a provider or table may hold for the user."""
+    return [user_id, app_user_id_for(user_id)]

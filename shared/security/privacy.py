@@ -1,0 +1,108 @@
+"""GDPR: export everything we hold on a user; erase it (delete, or pseudonymise what accounting needs).
+
+Table and column names come only from ``PERSONAL_DATA``; user input is always a bound parameter.
+Kafka topics are not rewritten (see docs/security.md); the audit log keeps its rows, with the
+subject replaced by the pseudonym and the details purged, so the hash chain still verifies.
+"""
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.security.audit import ERASED_PREFIX, AuditEntry, append_audit, user_subject
+from shared.security.personal_data import PERSONAL_DATA, Erasure, PersonalDataTable, identifiers_of
+from shared.security.tables import ErasureRecord
+
+
+async def _present(session: AsyncSession, table: str) -> bool:
+    found = await session.execute(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": f"public.{table}"})
+    return bool(found.scalar_one())
+
+
+def _match(spec: PersonalDataTable) -> str:
+    """WHERE clause: the user column is one of :ids, or a JSON column holds one of them as a value."""
+    conditions = [f"t.{spec.user_column} = ANY(:ids)"] if spec.user_column else []
+    conditions += [
+        "EXISTS (SELECT 1 FROM unnest(CAST(:ids AS text[])) AS u(id) "  # noqa: S608 (names from PERSONAL_DATA)
+        f"WHERE jsonb_path_exists(t.{column}, '$.** ? (@ == $id)', jsonb_build_object('id', u.id)))"
+        for column in spec.json_columns
+    ]
+    return " OR ".join(conditions)
+
+
+async def export_user(session: AsyncSession, user_id: str) -> dict[str, Any]:
+    """Everything we hold on the user, table by table, plus their audit trail."""
+    ids = identifiers_of(user_id)
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for spec in PERSONAL_DATA:
+        if not await _present(session, spec.table):
+            continue
+        rows = await session.execute(
+            text(f"SELECT to_jsonb(t) FROM {spec.table} t WHERE {_match(spec)} ORDER BY {spec.order_by}"),  # noqa: S608
+            {"ids": ids},
+        )
+        found = [row for (row,) in rows]
+        if spec.table == "api_keys":
+            found = [{k: v for k, v in row.items() if k != "key_hash"} for row in found]
+        if found:
+            tables[spec.table] = found
+    audit = await session.execute(
+        text(
+            "SELECT jsonb_build_object('seq', seq, 'occurred_at', occurred_at, 'actor', actor, "
+            "'event', event, 'details', details) FROM audit_log WHERE subject = :subject ORDER BY seq"
+        ),
+        {"subject": user_subject(user_id)},
+    )
+    return {
+        "user_id": user_id,
+        "exported_at": datetime.now(UTC).isoformat(),
+        "tables": tables,
+        "audit_log": [row for (row,) in audit],
+        "not_included": "events already published to Kafka topics (retained per topic policy)",
+    }
+
+
+async def erase_user(session: AsyncSession, user_id: str, requested_by: str) -> dict[str, Any]:
+    """Erase the user inside the caller's transaction; returns the pseudonym and counts per table."""
+    pseudonym = f"{ERASED_PREFIX}{secrets.token_hex(16)}"
+    ids = identifiers_of(user_id)
+    counts: dict[str, int] = {}
+    for spec in PERSONAL_DATA:
+        if not await _present(session, spec.table):
+            continue
+        result = await session.execute(text(_erase_sql(spec)), {"ids": ids, "pseudonym": pseudonym})
+        counts[spec.table] = result.rowcount  # type: ignore[attr-defined]
+    audit = await session.execute(
+        text(
+            "UPDATE audit_log SET subject = :pseudonym, subject_salt = NULL, details = NULL, "
+            "details_purged_at = now() WHERE subject = :subject"
+        ),
+        {"pseudonym": pseudonym, "subject": user_subject(user_id)},
+    )
+    counts["audit_log"] = audit.rowcount  # type: ignore[attr-defined]
+    session.add(ErasureRecord(pseudonym=pseudonym, requested_by=requested_by, counts=counts))
+    await append_audit(
+        session,
+        AuditEntry(actor=requested_by, event="user.erased", subject=pseudonym, details={"counts": counts}),
+    )
+    return {"pseudonym": pseudonym, "counts": counts}
+
+
+def _erase_sql(spec: PersonalDataTable) -> str:
+    where = _match(spec)
+    if spec.erasure is Erasure.DELETE:
+        return f"DELETE FROM {spec.table} t WHERE {where}"  # noqa: S608
+    assignments = [f"{spec.user_column} = :pseudonym"] if spec.user_column else []
+    assignments += [f"{column} = '{{}}'::jsonb" for column in spec.json_columns]
+    assignments += [f"{column} = NULL" for column in spec.cleared_columns]
+    if spec.cloud_event_column:
+        column = spec.cloud_event_column
+        assignments.append(
+            f"{column} = CASE WHEN {column} ? 'data' THEN jsonb_set(jsonb_set({column}, '{{subject}}', "
+            f"to_jsonb(CAST(:pseudonym AS text))), '{{data,user_id}}', to_jsonb(CAST(:pseudonym AS text))) "
+            f"ELSE {column} END"
+        )
+    return f"UPDATE {spec.table} t SET {', '.join(assignments)} WHERE {where}"  # noqa: S608

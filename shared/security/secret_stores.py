@@ -1,0 +1,104 @@
+"""Where secrets live: the ``SecretStore`` interface and the env/file back end (default, local runs).
+
+The env/file store reads ``Settings`` (``BILLING_<NAME>`` and ``BILLING_<NAME>_PREVIOUS``) overlaid by
+``<secrets_dir>/<name>.json``, the file ``billing secrets rotate`` writes (mode 0600, atomic replace).
+"""
+
+import asyncio
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import SecretStr
+
+from shared.security.secret_values import SecretValue, SecretVersions
+from shared.settings import Settings
+
+
+class SecretConflictError(Exception):
+    """Someone else changed the secret since it was read (check-and-set failed)."""
+
+
+class SecretStore(Protocol):
+    async def read(self, name: str) -> SecretVersions | None:
+        """The stored versions of ``name``, or None when it has none."""
+
+    async def write(self, versions: SecretVersions) -> SecretVersions:
+        """Store ``versions``; ``versions.version`` is the one read (check-and-set where supported)."""
+
+
+def record_of(versions: SecretVersions) -> dict[str, Any]:
+    """The stored form (one JSON object / one Vault KV secret)."""
+    return {
+        "current": versions.current.reveal(),
+        "previous": versions.previous.reveal() if versions.previous else None,
+        "previous_valid_until": (
+            versions.previous_valid_until.isoformat() if versions.previous_valid_until else None
+        ),
+    }
+
+
+def versions_of(name: str, record: dict[str, Any], version: int | None = None) -> SecretVersions:
+    previous = record.get("previous")
+    until = record.get("previous_valid_until")
+    return SecretVersions(
+        name=name,
+        current=SecretValue(str(record.get("current") or "")),
+        previous=SecretValue(previous) if previous else None,
+        previous_valid_until=datetime.fromisoformat(until) if until else None,
+        version=version,
+    )
+
+
+class EnvFileSecretStore:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._dir = Path(settings.secrets_dir)
+
+    def _file(self, name: str) -> Path:
+        return self._dir / f"{name}.json"
+
+    async def read(self, name: str) -> SecretVersions | None:
+        return await asyncio.to_thread(self._read, name)
+
+    def _read(self, name: str) -> SecretVersions | None:
+        path = self._file(name)
+        if path.exists():
+            record = json.loads(path.read_text())
+            return versions_of(name, record, version=int(record.get("version", 0)))
+        current = _setting(self._settings, name)
+        if not current:
+            return None
+        return SecretVersions(name, SecretValue(current), _previous_setting(self._settings, name))
+
+    async def write(self, versions: SecretVersions) -> SecretVersions:
+        return await asyncio.to_thread(self._write, versions)
+
+    def _write(self, versions: SecretVersions) -> SecretVersions:
+        path = self._file(versions.name)
+        stored = self._read(versions.name)
+        if path.exists() and stored is not None and stored.version != versions.version:
+            raise SecretConflictError(f"secret {versions.name!r} changed since it was read")
+        self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        new_version = (versions.version or 0) + 1
+        record = record_of(versions) | {"version": new_version}
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(record, out)
+        os.replace(tmp, path)
+        return versions_of(versions.name, record, new_version)
+
+
+def _setting(settings: Settings, name: str) -> str:
+    value = getattr(settings, name, None)
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    return str(value) if value else ""
+
+
+def _previous_setting(settings: Settings, name: str) -> SecretValue | None:
+    previous = _setting(settings, f"{name}_previous")
+    return SecretValue(previous) if previous else None
