@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,6 +17,7 @@ from shared.connectors.lightning.tables import LightningDelivery, LightningInvoi
 from shared.db.catalog import upsert_pack
 from shared.domain.packs import BillingKind, MicroSaasPack, ProviderProduct
 from shared.domain.provider import Provider
+from tests.conftest import Stack
 from tests.infra.topic_collector import Published
 
 T = TypeVar("T")
@@ -95,6 +97,12 @@ class BtcpaySandbox:
         response.raise_for_status()
         rows: list[dict[str, Any]] = response.json()
         return rows
+
+    async def pull_payment(self, pull_payment_id: str) -> dict[str, Any]:
+        response = await self.http.get(f"{self.base_url}/api/v1/pull-payments/{pull_payment_id}")
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
 
     async def greenfield(self, method: str, path: str, **kwargs: Any) -> Any:
         response = await self.http.request(method, f"{self._greenfield}{path}", headers=self._auth, **kwargs)
@@ -190,3 +198,19 @@ def entitlement_event(
         )
 
     return matches
+
+
+@pytest.fixture(name="btcpay")
+def btcpay_fixture(stack: Stack, http: httpx.AsyncClient) -> BtcpaySandbox:
+    """The session's BTCPay sandbox (import this fixture into a test module to use it)."""
+    return BtcpaySandbox(
+        http,
+        stack.sandbox_urls["btcpay"],
+        stack.settings.btcpay_store_id,
+        stack.settings.btcpay_api_key.get_secret_value(),
+    )
+
+
+@pytest.fixture(name="nwc")
+def nwc_fixture(stack: Stack, http: httpx.AsyncClient) -> NwcSandbox:
+    return NwcSandbox(http, stack.sandbox_urls["nwc"])

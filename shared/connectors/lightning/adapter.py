@@ -58,6 +58,9 @@ class LightningAdapter:
         self._sessions = sessions
         self._backends = backends
         self._oracle = oracle
+        self._public_base_url = (
+            settings.lightning_public_base_url or f"http://{settings.gateway_host}:{settings.gateway_port}"
+        )
         self.receipts = ReceiptValidator(sessions, backends)
         self.refunds = Refunds(sessions, backends)
 
@@ -140,7 +143,7 @@ class LightningAdapter:
             pack_slug=pack.slug,
             provider=Provider.LIGHTNING,
             lightning_invoice=issued.bolt11,
-            lnurl=session_lnurl(self._settings.lightning_public_base_url, str(session_id)),
+            lnurl=session_lnurl(self._public_base_url, str(session_id)),
             amount_minor=listing.price if quote else None,
             currency=listing.currency.upper(),
             amount_msat=issued.amount_msat,
@@ -174,7 +177,7 @@ class LightningAdapter:
         terms = await self._backend(invoice).lnurl_terms(invoice)
         return {
             "tag": "payRequest",
-            "callback": session_callback_url(self._settings.lightning_public_base_url, str(session_id)),
+            "callback": session_callback_url(self._public_base_url, str(session_id)),
             "minSendable": terms.min_sendable_msat,
             "maxSendable": terms.max_sendable_msat,
             "metadata": terms.metadata,

@@ -63,7 +63,7 @@ async def record_reading(session: AsyncSession, invoice: LightningInvoice, readi
     invoice.status = reading.status.value
     invoice.provider_status = reading.provider_status
     invoice.provider_additional_status = reading.additional_status
-    invoice.amount_paid_msat = reading.amount_paid_msat or invoice.amount_paid_msat
+    invoice.amount_paid_msat = reading.amount_paid_msat
     invoice.updated_at = now
     if reading.status is InvoiceStatus.SETTLED:
         invoice.settled_at = reading.settled_at or now

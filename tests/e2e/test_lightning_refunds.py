@@ -1,0 +1,78 @@
+"""Refunds: a BTCPay pull payment, ``processing`` until its payout completes, then revoked."""
+
+import httpx
+import pytest
+
+from tests.conftest import Stack
+from tests.infra.lightning import (
+    BtcpaySandbox,
+    btcpay_fixture,  # noqa: F401
+    checkout,
+    entitlement_event,
+    eventually,
+    lightning_pack,
+)
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+async def test_refund_is_processing_until_the_payout_completes_then_revokes(
+    stack: Stack, http: httpx.AsyncClient, btcpay: BtcpaySandbox, user_id: str
+) -> None:
+    pack, _ = await lightning_pack(stack.sessions, price=3_000_000, currency="BTC")
+    session = await checkout(http, stack.gateway_url, user_id, pack)
+    invoice_id = await btcpay.invoice_id_for(session["id"])
+    await btcpay.pay(invoice_id)
+    await stack.published.wait_for(
+        stack.topics.entitlements, entitlement_event(user_id, "entitlement.activated", pack.slug)
+    )
+
+    started = await http.post(
+        f"{stack.gateway_url}/v1/lightning/refunds",
+        json={"purchaseReference": session["purchaseReference"], "reason": "customer asked"},
+    )
+    assert started.status_code == 202
+    refund = started.json()
+    assert refund["status"] == "processing"
+    pull_payment = await btcpay.pull_payment(refund["pullPaymentId"])
+    assert pull_payment["amount"] == "0.00003000"
+
+    await btcpay.complete_refund(invoice_id)
+
+    revoked = await stack.published.wait_for(
+        stack.topics.entitlements, entitlement_event(user_id, "entitlement.revoked", pack.slug)
+    )
+    assert revoked.json()["data"]["reason"] == "refunded"
+
+    async def completed() -> str | None:
+        view = (await http.get(f"{stack.gateway_url}/v1/lightning/refunds/{refund['refundId']}")).json()
+        return view["status"] if view["status"] == "completed" else None
+
+    await eventually(completed, what="refund completed")
+
+
+async def test_starting_a_refund_twice_returns_the_same_refund(
+    stack: Stack, http: httpx.AsyncClient, btcpay: BtcpaySandbox, user_id: str
+) -> None:
+    pack, _ = await lightning_pack(stack.sessions, price=3_000_000, currency="BTC")
+    session = await checkout(http, stack.gateway_url, user_id, pack)
+    await btcpay.pay(await btcpay.invoice_id_for(session["id"]))
+    await stack.published.wait_for(
+        stack.topics.entitlements, entitlement_event(user_id, "entitlement.activated", pack.slug)
+    )
+    body = {"purchaseReference": session["purchaseReference"]}
+
+    first = (await http.post(f"{stack.gateway_url}/v1/lightning/refunds", json=body)).json()
+    second = (await http.post(f"{stack.gateway_url}/v1/lightning/refunds", json=body)).json()
+
+    assert second["refundId"] == first["refundId"]
+    assert second["pullPaymentId"] == first["pullPaymentId"]
+
+
+async def test_refund_of_an_unknown_purchase_is_a_404(stack: Stack, http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        f"{stack.gateway_url}/v1/lightning/refunds", json={"purchaseReference": "nope"}
+    )
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "purchase_not_found"
