@@ -1,0 +1,243 @@
+"""catalog_sync against the provider sandboxes: creates what is missing, repairs drift, survives 5xx."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import select
+
+from services.catalog_sync.providers import build_provider_catalogs
+from services.catalog_sync.reconcile import SyncOutcome, reconcile
+from shared.db.catalog_models import CatalogSyncReport
+from shared.db.models import BillingCatalogProvider
+from shared.domain.provider import Provider
+from tests.conftest import Stack
+from tests.infra.catalog import apply_catalog, extra_service, unique_suffix
+from tests.infra.provider_catalogs import BtcpaySandboxCatalog, RevenueCatSandboxCatalog
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.redis]
+
+
+def _catalog(suffix: str) -> str:
+    return f"""
+catalog: sync-{suffix}
+packs:
+  - slug: try-on-{suffix}
+    display_name: Virtual Try-On
+    description: See it on you.
+    features: [try_on.3d]
+    price: 499
+    billing_kind: subscription
+    billing_period: P1M
+    visuals: {{color: "#7C3AED"}}
+    providers:
+      revenuecat: {{product_id: rc.tryon.{suffix}, price: 499, currency: USD}}
+      lightning: {{product_id: ln.tryon.{suffix}, price: 499, currency: USD}}
+  - slug: swatch-{suffix}
+    display_name: Colour Match
+    features: [color.match]
+    price: 199
+    providers:
+      lightning: {{product_id: ln.swatch.{suffix}, price: 19900000, currency: BTC}}
+"""
+
+
+@pytest.fixture
+async def suffix(stack: Stack) -> str:
+    suffix = unique_suffix()
+    await apply_catalog(stack, _catalog(suffix))
+    return suffix
+
+
+@pytest.fixture
+async def sync(stack: Stack) -> AsyncIterator[Any]:
+    """Run one reconciliation in-process, as the service does on each tick."""
+    redis = Redis.from_url(stack.settings.redis_url)
+    async with httpx.AsyncClient(timeout=15) as http:
+
+        async def run() -> dict[Provider, SyncOutcome]:
+            catalogs = build_provider_catalogs(stack.settings, http, redis)
+            outcomes = await reconcile(stack.sessions, catalogs, trigger="test")
+            return {o.provider: o for o in outcomes}
+
+        yield run
+    await redis.aclose()
+
+
+def _pushed(outcome: SyncOutcome, slug: str) -> list[str]:
+    return [action for item in outcome.pushed if item["slug"] == slug for action in item["actions"]]
+
+
+def _failed(outcome: SyncOutcome, slug: str) -> list[dict[str, Any]]:
+    return [item for item in outcome.failed if item["slug"] == slug]
+
+
+async def test_sync_creates_a_pack_at_revenuecat_as_product_entitlement_and_offering(
+    stack: Stack, http: httpx.AsyncClient, suffix: str, sync: Any
+) -> None:
+    outcomes = await sync()
+    assert "created product" in _pushed(outcomes[Provider.REVENUECAT], f"try-on-{suffix}")
+    revenuecat = RevenueCatSandboxCatalog(stack, http)
+    product = await revenuecat.product(f"rc.tryon.{suffix}")
+    assert product is not None
+    assert (product["display_name"], product["type"], product["subscription"]) == (
+        "Virtual Try-On",
+        "subscription",
+        {"duration": "P1M"},
+    )
+    entitlement = await revenuecat.entitlement(f"try-on-{suffix}")
+    assert entitlement is not None
+    assert [p["id"] for p in entitlement["products"]["items"]] == [product["id"]]
+    offering = await revenuecat.offering(f"try-on-{suffix}")
+    assert offering is not None
+    assert offering["metadata"]["price"] == {"amount": 499, "currency": "USD"}
+
+
+async def test_sync_records_the_ids_the_adapters_read(stack: Stack, suffix: str, sync: Any) -> None:
+    await sync()
+    async with stack.sessions() as session:
+        listing = (
+            await session.execute(
+                select(BillingCatalogProvider).where(
+                    BillingCatalogProvider.provider_product_id == f"rc.tryon.{suffix}"
+                )
+            )
+        ).scalar_one()
+    assert listing.provider_ids["entitlement_lookup_key"] == f"try-on-{suffix}"
+    assert listing.provider_ids["rc_product_id"].startswith("prod")
+
+
+async def test_sync_prices_lightning_plans_at_btcpay(
+    stack: Stack, http: httpx.AsyncClient, suffix: str, sync: Any
+) -> None:
+    await sync()
+    btcpay = BtcpaySandboxCatalog(stack, http)
+    fiat = await btcpay.plan(f"ln.tryon.{suffix}")
+    bitcoin = await btcpay.plan(f"ln.swatch.{suffix}")
+    assert fiat is not None and bitcoin is not None
+    assert (fiat[1]["price"], fiat[1]["currency"], fiat[1]["recurringType"]) == ("4.99", "USD", "Monthly")
+    assert (bitcoin[1]["price"], bitcoin[1]["currency"], bitcoin[1]["recurringType"]) == (
+        "0.000199",
+        "BTC",
+        "Lifetime",
+    )
+
+
+async def test_fiat_priced_lightning_pack_gets_a_sats_price_from_the_oracle(
+    stack: Stack, suffix: str, sync: Any
+) -> None:
+    await sync()
+    async with stack.sessions() as session:
+        listing = (
+            await session.execute(
+                select(BillingCatalogProvider).where(
+                    BillingCatalogProvider.provider_product_id == f"ln.tryon.{suffix}"
+                )
+            )
+        ).scalar_one()
+    assert listing.provider_ids["price_msat"] > 0
+    assert listing.provider_ids["btc_price"]
+
+
+async def test_second_sync_finds_our_packs_in_sync(stack: Stack, suffix: str, sync: Any) -> None:
+    await sync()
+    outcomes = await sync()
+    for outcome in outcomes.values():
+        assert not [d for d in outcome.differences if d["slug"] in (f"try-on-{suffix}", f"swatch-{suffix}")]
+
+
+async def test_plan_edited_at_btcpay_drifts_back_after_the_next_sync(
+    stack: Stack, http: httpx.AsyncClient, suffix: str, sync: Any
+) -> None:
+    await sync()
+    btcpay = BtcpaySandboxCatalog(stack, http)
+    found = await btcpay.plan(f"ln.tryon.{suffix}")
+    assert found is not None
+    await btcpay.edit_plan(*found, price="0.99", name="Cheap Try-On")
+
+    outcomes = await sync()
+    assert any("plan" in action for action in _pushed(outcomes[Provider.LIGHTNING], f"try-on-{suffix}"))
+    repaired = await btcpay.plan(f"ln.tryon.{suffix}")
+    assert repaired is not None
+    assert (repaired[1]["price"], repaired[1]["name"]) == ("4.99", "Virtual Try-On")
+
+
+async def test_product_detached_at_revenuecat_is_attached_again_after_the_next_sync(
+    stack: Stack, http: httpx.AsyncClient, suffix: str, sync: Any
+) -> None:
+    await sync()
+    revenuecat = RevenueCatSandboxCatalog(stack, http)
+    entitlement = await revenuecat.entitlement(f"try-on-{suffix}")
+    product = await revenuecat.product(f"rc.tryon.{suffix}")
+    assert entitlement is not None and product is not None
+    await revenuecat.detach(entitlement["id"], product["id"])
+
+    outcomes = await sync()
+    assert "attached product to entitlement" in _pushed(outcomes[Provider.REVENUECAT], f"try-on-{suffix}")
+    again = await revenuecat.entitlement(f"try-on-{suffix}")
+    assert again is not None
+    assert [p["id"] for p in again["products"]["items"]] == [product["id"]]
+
+
+async def test_one_5xx_during_sync_is_retried(
+    stack: Stack, http: httpx.AsyncClient, suffix: str, sync: Any
+) -> None:
+    revenuecat = RevenueCatSandboxCatalog(stack, http)
+    await revenuecat.fail_v2_calls(1)
+    outcome = (await sync())[Provider.REVENUECAT]
+    assert outcome.status != "failed"
+    assert not _failed(outcome, f"try-on-{suffix}")
+    assert await revenuecat.product(f"rc.tryon.{suffix}") is not None
+
+
+async def test_provider_down_during_sync_is_reported_then_repaired_by_the_next_run(
+    stack: Stack, http: httpx.AsyncClient, suffix: str, sync: Any
+) -> None:
+    revenuecat = RevenueCatSandboxCatalog(stack, http)
+    await revenuecat.fail_v2_calls(1000)
+    try:
+        down = (await sync())[Provider.REVENUECAT]
+    finally:
+        await revenuecat.stop_failing()
+    assert down.status == "failed"
+    assert "503" in (down.error or "")
+    async with stack.sessions() as session:
+        report = (
+            await session.execute(
+                select(CatalogSyncReport)
+                .where(CatalogSyncReport.provider == "revenuecat")
+                .order_by(CatalogSyncReport.finished_at.desc())
+                .limit(1)
+            )
+        ).scalar_one()
+    assert (report.status, report.trigger) == ("failed", "test")
+
+    back = (await sync())[Provider.REVENUECAT]
+    assert "created product" in _pushed(back, f"try-on-{suffix}")
+    assert await revenuecat.product(f"rc.tryon.{suffix}") is not None
+
+
+async def test_catalog_sync_service_pushes_a_pack_after_its_change_event(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    overrides = {"catalog_sync_interval_s": 3600.0}  # only the start-up run and change-triggered ones
+    with extra_service(stack, "catalog-sync", "catalog-sync", **overrides):
+        suffix = unique_suffix()
+        await apply_catalog(stack, _catalog(suffix))
+        revenuecat = RevenueCatSandboxCatalog(stack, http)
+        await _eventually(lambda: revenuecat.product(f"rc.tryon.{suffix}"))
+
+
+async def _eventually(probe: Any, timeout_s: float = 60) -> Any:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        found = await probe()
+        if found:
+            return found
+        if loop.time() > deadline:
+            raise TimeoutError(f"not there within {timeout_s}s")
+        await asyncio.sleep(0.2)
