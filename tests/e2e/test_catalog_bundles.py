@@ -1,5 +1,6 @@
 """Bundles end to end: settlement grants each child, revocation takes back exactly those."""
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -10,6 +11,8 @@ from shared.domain.provider import Provider
 from tests.conftest import Stack
 from tests.infra.catalog import apply_catalog, unique_suffix
 from tests.infra.catalog_entitlements import apply_and_wait, entitlement_update
+from tests.infra.lightning import BtcpaySandbox, btcpay_fixture  # noqa: F401
+from tests.infra.revenuecat import RevenueCatSandbox
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 ACTIVE, REVOKED = EntitlementStatus.ACTIVE, EntitlementStatus.REVOKED
@@ -119,3 +122,70 @@ async def test_bundle_price_is_the_sum_of_its_children_at_each_provider(
     assert duo["price"] == {"amount": 1298, "currency": "USD"}
     assert duo["bundle"]["price_is_own"] is False
     assert duo["providers"]["lightning"]["price"] == {"amount": 1298, "currency": "USD"}
+
+
+def _btc_catalog(suffix: str) -> str:
+    """A bundle over Lightning whose children are priced in BTC (msat), so its price is exact."""
+    return f"""
+catalog: btc-bundles-{suffix}
+packs:
+  - slug: scan-{suffix}
+    display_name: Room Scan
+    features: [room.scan]
+    price: 100
+    providers: {{lightning: {{product_id: ln.scan.{suffix}, price: 12000000, currency: BTC}}}}
+  - slug: light-{suffix}
+    display_name: Lighting Preview
+    features: [room.lighting_preview]
+    price: 100
+    providers: {{lightning: {{product_id: ln.light.{suffix}, price: 9000000, currency: BTC}}}}
+  - slug: studio-{suffix}
+    display_name: Studio
+    bundle: [scan-{suffix}, light-{suffix}]
+    providers: {{lightning: {{product_id: ln.studio.{suffix}}}}}
+"""
+
+
+async def test_lightning_bundle_checkout_charges_the_aggregate_and_settles_into_children(
+    stack: Stack, http: httpx.AsyncClient, btcpay: BtcpaySandbox, user_id: str
+) -> None:
+    suffix = unique_suffix()
+    await apply_catalog(stack, _btc_catalog(suffix))
+    body = {"userId": user_id, "packSlug": f"studio-{suffix}", "provider": "lightning"}
+    response = await http.post(f"{stack.gateway_url}/v1/checkout", json=body)
+    assert response.status_code == 201, response.text
+    session = response.json()
+    assert session["amountMsat"] == 21_000_000  # 12_000_000 + 9_000_000
+
+    await btcpay.pay(await btcpay.invoice_id_for(session["id"]))
+
+    entitlements = await _wait_for_entitlements(stack, http, user_id, 2)
+    assert {e["pack_slug"] for e in entitlements} == {f"scan-{suffix}", f"light-{suffix}"}
+    assert all(e["purchase_reference"].startswith(f"bundle:studio-{suffix}:") for e in entitlements)
+
+
+async def test_revenuecat_bundle_checkout_charges_the_aggregate_and_purchase_settles_into_children(
+    stack: Stack, http: httpx.AsyncClient, user_id: str, suffix: str
+) -> None:
+    body = {"userId": user_id, "packSlug": f"duo-{suffix}", "provider": "revenuecat"}
+    response = await http.post(f"{stack.gateway_url}/v1/checkout", json=body)
+    assert response.status_code == 201, response.text
+    assert (response.json()["amountMinor"], response.json()["currency"]) == (1298, "USD")
+
+    rc = RevenueCatSandbox(http, stack.sandbox_urls["revenuecat"])
+    await rc.simulate("purchase", app_user_id=f"rc_{user_id}", product_id=f"rc.duo.{suffix}")
+
+    entitlements = await _wait_for_entitlements(stack, http, user_id, 2)
+    assert {e["pack_slug"] for e in entitlements} == {f"try-on-{suffix}", f"planner-{suffix}"}
+
+
+async def _wait_for_entitlements(
+    stack: Stack, http: httpx.AsyncClient, user_id: str, count: int, timeout_s: float = 30
+) -> list[dict[str, Any]]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while len(found := await _entitlements(stack, http, user_id)) < count:
+        if loop.time() > deadline:
+            raise TimeoutError(f"{len(found)} of {count} entitlements within {timeout_s}s")
+        await asyncio.sleep(0.1)
+    return found
