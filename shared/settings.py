@@ -94,6 +94,37 @@ class Settings(BaseSettings):
     # Consumers serve Prometheus metrics on this port when set (the gateway serves /metrics itself).
     metrics_port: int = 0
 
+    # Security (docs/security.md). Secrets: "env" = these settings overlaid by <secrets_dir>/<name>.json
+    # (what `billing secrets rotate` writes); "vault" = HashiCorp Vault KV v2 at <mount>/<prefix>/<name>.
+    secret_backend: Literal["env", "vault"] = "env"
+    secrets_dir: str = ".local/secrets"
+    secret_cache_ttl_s: float = 30.0
+    # After a rotation the previous value still verifies (never signs) for this long.
+    secret_rotation_window_s: int = 86400
+    vault_url: str = ""
+    vault_token: SecretStr = SecretStr("")
+    # AppRole (used when role_id is set, else the token): Vault issues a short-lived token on login.
+    vault_role_id: str = ""
+    vault_secret_id: SecretStr = SecretStr("")
+    vault_approle_mount: str = "approle"
+    vault_kv_mount: str = "secret"
+    vault_path_prefix: str = "billing"
+    vault_timeout_s: float = 5.0
+    # Standard Webhooks key ("whsec_…") signing our webhook acknowledgements; empty = generated into
+    # secrets_dir on first use (env back end only).
+    ack_signing_secret: SecretStr = SecretStr("")
+    ack_signing_secret_previous: SecretStr | None = None
+    # Standard Webhooks / Svix timestamp tolerance, both directions.
+    webhook_tolerance_s: int = 300
+    # Gateway API keys: requests per key per minute (a key may carry its own limit).
+    api_rate_limit_per_minute: int = 600
+    # Request bodies above this get 413; POST/PUT/PATCH must be application/json (else 415).
+    max_request_body_bytes: int = 1024 * 1024
+    # Retention job (`billing retention run`, and every retention_interval_s in the worker).
+    raw_payload_retention_days: int = 90
+    audit_details_retention_days: int = 365
+    retention_interval_s: float = 3600.0
+
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
 

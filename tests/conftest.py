@@ -14,6 +14,7 @@ from shared.domain.packs import BillingKind, MicroSaasPack, ProviderProduct
 from shared.domain.provider import Provider
 from shared.messaging.topics import Topics
 from shared.settings import Settings
+from tests.infra.security import create_full_scope_key
 from tests.infra.services import (
     REPO_ROOT,
     drop_session_database,
@@ -71,9 +72,15 @@ async def stack(infrastructure: None, run_id: str) -> AsyncIterator[Stack]:
     await drop_session_database(database)
 
 
+@pytest.fixture(scope="session")
+async def api_key(stack: Stack) -> str:
+    """A full-scope gateway API key in the session database (tests of auth use their own clients)."""
+    return await create_full_scope_key(stack.sessions)
+
+
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=30) as client:
+async def http(api_key: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=30, headers={"X-API-Key": api_key}) as client:
         yield client
 
 

@@ -14,6 +14,7 @@ from shared.messaging.outbox_relay import OutboxRelay
 from shared.messaging.processing import consumer_record, process_or_dead_letter
 from shared.messaging.producer import create_producer
 from shared.messaging.topics import Topics, ensure_topics
+from shared.security.retention import RetentionSchedule
 from shared.settings import Settings
 
 
@@ -67,6 +68,7 @@ def build_app(settings: Settings) -> FastStream:
     async def start_relay() -> None:
         relay_task.append(asyncio.create_task(relay.run_forever()))
         relay_task.append(asyncio.create_task(sweeper.run_forever()))
+        relay_task.append(asyncio.create_task(RetentionSchedule(sessions, settings).run_forever()))
 
     @app.after_shutdown
     async def stop() -> None:

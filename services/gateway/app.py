@@ -23,6 +23,7 @@ from services.gateway.connectors import build_connectors
 from services.gateway.context import GATEWAY, GatewayContext
 from services.gateway.errors import json_errors
 from services.gateway.idempotency import IdempotencyStore
+from services.gateway.security import install_security
 from shared.db.engine import create_engine, session_factory
 from shared.logging import configure_logging
 from shared.messaging.producer import create_producer
@@ -70,5 +71,6 @@ def build_app(settings: Settings) -> web.Application:
         await engine.dispose()
 
     app.cleanup_ctx.append(resources)
+    install_security(app, settings)  # after resources: it uses the gateway's Redis
     app.cleanup_ctx.append(lightning_watch.run_in_background)
     return app

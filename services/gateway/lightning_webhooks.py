@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from services.gateway.context import GATEWAY
 from services.gateway.errors import error_response
 from services.gateway.lightning_ingress import publish_raw_delivery
+from services.gateway.security import SECURITY
 from shared.connectors.lightning.btcpay_events import BtcpayWebhookEvent
 from shared.connectors.lightning.webhook_signatures import (
     btcpay_signature_matches,
@@ -17,6 +18,7 @@ from shared.connectors.lightning.webhook_signatures import (
     standard_webhook_verified,
 )
 from shared.observability.metrics import WEBHOOKS_RECEIVED
+from shared.security.secret_values import as_secret_str
 
 log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
@@ -25,12 +27,14 @@ routes = web.RouteTableDef()
 @routes.post("/v1/webhooks/lightning")
 async def receive_lightning_webhook(request: web.Request) -> web.Response:
     ctx = request.app[GATEWAY]
-    settings = ctx.settings
+    # Current secret, or the previous one inside its rotation window (secret provider).
+    secrets = request.app[SECURITY].secrets
     body = await request.read()
     btcpay_signature = request.headers.get("BTCPay-Sig")
     if btcpay_signature is not None:
-        if not btcpay_signature_matches(
-            btcpay_signature, body, settings.btcpay_webhook_secret, settings.btcpay_webhook_secret_previous
+        if not await secrets.verify(
+            "btcpay_webhook_secret",
+            lambda secret: btcpay_signature_matches(btcpay_signature, body, as_secret_str(secret)),
         ):
             return _unauthorized("btcpay", "BTCPay-Sig does not match the body")
         try:
@@ -39,8 +43,9 @@ async def receive_lightning_webhook(request: web.Request) -> web.Response:
             return _invalid("btcpay", exc)
         source, delivery_id, event_type = "btcpay", event.dedupe_key, event.type
     elif (standard := standard_webhook_headers(request.headers)) is not None:
-        if not standard_webhook_verified(
-            request.headers, body, settings.alby_webhook_secret, settings.alby_webhook_secret_previous
+        if not await secrets.verify(
+            "alby_webhook_secret",
+            lambda secret: standard_webhook_verified(request.headers, body, as_secret_str(secret)),
         ):
             return _unauthorized("alby", "webhook-signature does not match (or the timestamp is too far off)")
         payload = _json_object(body)

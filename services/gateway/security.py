@@ -28,6 +28,7 @@ SECURITY = web.AppKey("security", SecurityContext)
 
 def install_security(app: web.Application, settings: Settings) -> None:
     """Add the security middlewares and their resources; call after the gateway's own resources."""
+    from services.gateway import privacy
     from services.gateway.acknowledgements import sign_webhook_acknowledgements
     from services.gateway.audit_trail import audit_requests
     from services.gateway.auth import authenticate_requests
@@ -37,6 +38,7 @@ def install_security(app: web.Application, settings: Settings) -> None:
     ours = [sign_webhook_acknowledgements, audit_requests, authenticate_requests, enforce_body_limits]
     for middleware in reversed(ours):
         app.middlewares.insert(0, middleware)
+    app.add_routes(privacy.routes)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         provider = build_secret_provider(settings)

@@ -11,10 +11,12 @@ from pydantic import ValidationError
 
 from services.gateway.context import GATEWAY
 from services.gateway.errors import error_response
+from services.gateway.security import SECURITY
 from shared.connectors.revenuecat.events import RevenueCatWebhook
 from shared.connectors.revenuecat.webhook_auth import authorization_matches
 from shared.domain.provider import Provider
 from shared.observability.metrics import WEBHOOKS_RECEIVED
+from shared.security.secret_values import as_secret_str
 
 log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
@@ -23,10 +25,11 @@ routes = web.RouteTableDef()
 @routes.post("/v1/webhooks/revenuecat")
 async def receive_revenuecat_webhook(request: web.Request) -> web.Response:
     ctx = request.app[GATEWAY]
-    if not authorization_matches(
-        request.headers.get("Authorization"),
-        ctx.settings.revenuecat_webhook_authorization,
-        ctx.settings.revenuecat_webhook_authorization_previous,
+    received_authorization = request.headers.get("Authorization")
+    # Current value, or the previous one inside its rotation window (secret provider).
+    if not await request.app[SECURITY].secrets.verify(
+        "revenuecat_webhook_authorization",
+        lambda secret: authorization_matches(received_authorization, as_secret_str(secret)),
     ):
         log.warning("webhook_rejected", provider="revenuecat", reason="authorization")
         WEBHOOKS_RECEIVED.labels("revenuecat", "unauthorized").inc()

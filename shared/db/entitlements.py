@@ -18,6 +18,7 @@ from shared.domain.entitlements import (
     EntitlementUpdate,
     event_type_for_transition,
 )
+from shared.security.audit import AuditEntry, append_audit, user_subject
 
 
 async def claim_event(session: AsyncSession, provider: str, provider_event_id: str) -> bool:
@@ -91,10 +92,34 @@ async def _apply_to_entitlement(
     row.last_event_at = update.occurred_at
     row.status_reason = update.reason
     row.updated_at = datetime.now(UTC)
+    # Audited in this transaction: the change and its audit row commit (or roll back) together.
+    await append_audit(session, _audit_entry(update, pack, purchase_reference, previous_status, event_type))
     if event_type is not None:
         await session.flush()
         session.add(_outbox_row(entitlements_topic, event_type, row, pack, update))
     return event_type
+
+
+def _audit_entry(
+    update: EntitlementUpdate,
+    pack: BillingCatalog,
+    purchase_reference: str,
+    previous_status: EntitlementStatus | None,
+    event_type: EntitlementEventType | None,
+) -> AuditEntry:
+    return AuditEntry(
+        actor=f"provider:{update.provider.value}",
+        event="entitlement.changed",
+        subject=user_subject(update.user_id),
+        details={
+            "pack_slug": pack.slug,
+            "purchase_reference": purchase_reference,
+            "from": previous_status.value if previous_status else None,
+            "to": update.status.value,
+            "announced": event_type.value if event_type else None,
+            "provider_event_id": update.update_id,
+        },
+    )
 
 
 def _outbox_row(

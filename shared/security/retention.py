@@ -4,13 +4,18 @@ Rows stay (their ids keep deduplicating redeliveries; the audit chain stays veri
 raw bodies and free-form details go. Each run is itself audited with what it removed.
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import structlog
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.security.audit import AuditEntry, append_audit
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,3 +91,41 @@ async def run_retention(
         ),
     )
     return report
+
+
+# pg_try_advisory_xact_lock key: one replica runs the job at a time ("retent" in ASCII).
+RETENTION_LOCK = 0x726574656E74
+
+
+class RetentionSchedule:
+    """Runs the retention job at start and then every ``settings.retention_interval_s`` (worker)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        self._sessions = sessions
+        self._settings = settings
+
+    async def run_once(self) -> RetentionReport | None:
+        """One pass; None when another replica holds the job's lock."""
+        async with self._sessions() as session, session.begin():
+            locked = await session.execute(
+                text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": RETENTION_LOCK}
+            )
+            if not locked.scalar_one():
+                return None
+            return await run_retention(
+                session,
+                self._settings.raw_payload_retention_days,
+                self._settings.audit_details_retention_days,
+                actor="service:entitlement-worker",
+            )
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                report = await self.run_once()
+                if report is not None:
+                    log.info("retention_run", purged=report.purged, total=report.total)
+            except Exception:
+                # A failed pass (database away) is retried at the next interval, never fatal.
+                log.exception("retention_run_failed")
+            await asyncio.sleep(self._settings.retention_interval_s)

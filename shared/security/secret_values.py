@@ -4,6 +4,8 @@ import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pydantic import SecretStr
+
 REDACTED = "**********"
 
 
@@ -36,6 +38,11 @@ class SecretValue:
 
     def __reduce__(self) -> tuple[object, ...]:
         raise TypeError("a SecretValue cannot be pickled")
+
+
+def as_secret_str(value: SecretValue) -> SecretStr:
+    """For verifiers written against pydantic's ``SecretStr`` (also never shown in repr/logs)."""
+    return SecretStr(value.reveal())
 
 
 class SecretNotConfiguredError(LookupError):

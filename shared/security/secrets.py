@@ -83,8 +83,15 @@ class SecretProvider:
         return True
 
     async def verify(self, name: str, check: Callable[[SecretValue], bool]) -> Matched | None:
-        """Which value (current or previous in its window) ``check`` accepts; None when neither does."""
-        matched = self._first_match(await self.versions(name), check)
+        """Which value (current or previous in its window) ``check`` accepts; None when neither does.
+
+        A secret with no value configured verifies nothing (the caller answers 401, not 500).
+        """
+        try:
+            versions = await self.versions(name)
+        except SecretNotConfiguredError:
+            return None
+        matched = self._first_match(versions, check)
         cached = self._cache.get(name)
         if matched is None and cached and self._monotonic() - cached.read_at >= MIN_REFRESH_INTERVAL_S:
             refreshed = await self._read(name)  # maybe rotated since we cached it

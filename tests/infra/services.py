@@ -18,6 +18,7 @@ import httpx
 
 from shared.db.migrate import upgrade_to_heads
 from shared.messaging.topics import ensure_topics
+from shared.security.secret_names import standard_webhooks_key
 from shared.settings import Settings
 from tests.infra.sandboxes import SANDBOXES
 
@@ -61,6 +62,10 @@ def session_settings(run_id: str, **overrides: object) -> Settings:
         "gateway_port": free_port(),
         "revenuecat_webhook_authorization": f"Bearer test-{uuid.uuid4().hex}",
         "retry_initial_delay_s": 0.05,
+        # Secrets rotated by tests live in the session's own folder; a short cache sees them soon.
+        "secrets_dir": str(REPO_ROOT / ".local" / "test-secrets" / run_id),
+        "secret_cache_ttl_s": 1.0,
+        "ack_signing_secret": standard_webhooks_key(),
         "max_processing_attempts": 3,
     }
     values.update(overrides)
