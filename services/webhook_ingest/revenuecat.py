@@ -50,7 +50,7 @@ async def _record_without_effect(webhook: RevenueCatWebhook, ctx: IngestContext)
             reason=reason,
             app_user_id=event.app_user_id,
             event_timestamp=event.occurred_at,
-            payload=webhook.model_dump(mode="json"),
+            payload=_without_personal_data(webhook),
         )
     log.info(
         "revenuecat_event_acknowledged_without_effect",
@@ -59,3 +59,10 @@ async def _record_without_effect(webhook: RevenueCatWebhook, ctx: IngestContext)
         reason=reason,
         duplicate=not first,
     )
+
+
+def _without_personal_data(webhook: RevenueCatWebhook) -> dict[str, object]:
+    """The payload as recorded: subscriber attributes ($email, device ids...) are not kept."""
+    payload = webhook.model_dump(mode="json")
+    payload["event"].pop("subscriber_attributes", None)
+    return payload

@@ -20,6 +20,7 @@ from shared.connectors.revenuecat.pack_mapping import listing_for_pack
 from shared.connectors.revenuecat.users import app_user_id_for
 from shared.db.catalog import find_pack_by_slug
 from shared.db.engine import create_engine, session_factory
+from shared.db.entitlements import list_user_entitlements
 from shared.settings import Settings, get_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -98,14 +99,23 @@ def _simulate(settings: Settings, kind: str, body: dict[str, Any]) -> dict[str, 
     return event
 
 
+async def _entitlement_of(settings: Settings, user_id: str, pack_slug: str) -> dict[str, Any] | None:
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            entitlements = await list_user_entitlements(session, user_id)
+    finally:
+        await engine.dispose()
+    return next((e for e in entitlements if e["pack_slug"] == pack_slug), None)
+
+
 def _wait_for_entitlement(settings: Settings, user_id: str, pack_slug: str, timeout_s: float = 30) -> None:
-    url = f"http://127.0.0.1:{settings.gateway_port}/v1/users/{user_id}/entitlements"
+    """Poll our ledger (the gateway's read side, without needing an API key) until the pack shows up."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        entitlements = httpx.get(url, timeout=5).json()["entitlements"]
-        found = [e for e in entitlements if e["pack_slug"] == pack_slug]
-        if found:
-            typer.echo(json.dumps(found[0], indent=2))
+        found = asyncio.run(_entitlement_of(settings, user_id, pack_slug))
+        if found is not None:
+            typer.echo(json.dumps(found, indent=2))
             return
         time.sleep(0.3)
     typer.echo(f"no entitlement for {pack_slug} after {timeout_s:.0f}s; see `billing dlq list`", err=True)

@@ -33,13 +33,13 @@ async def test_checkout_links_to_the_packs_web_purchase_link_for_rc_user(
 ) -> None:
     pack, product_id = await make_pack(stack.sessions, provider_ids={"web_purchase_link_token": "wpl_tok3n"})
     suffix = uuid.uuid4().hex[:6]
-    user_id = f"ana maría/{suffix}"
+    user_id = f"ana+maria@hto:{suffix}"
     response = await http.post(f"{stack.gateway_url}/v1/checkout", json=_checkout(user_id, pack.slug))
 
     assert response.status_code == 201, response.text
     session = response.json()
     base = stack.settings.revenuecat_web_purchase_base_url
-    assert session["checkoutUrl"] == f"{base}/wpl_tok3n/rc_ana%20mar%C3%ADa%2F{suffix}"
+    assert session["checkoutUrl"] == f"{base}/wpl_tok3n/rc_ana%2Bmaria%40hto%3A{suffix}"
     assert session["fallbackUrl"].startswith(stack.settings.revenuecat_hosted_paywall_url)
     assert (session["provider"], session["purchaseReference"], session["amountMinor"]) == (
         "revenuecat",

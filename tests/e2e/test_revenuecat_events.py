@@ -265,6 +265,7 @@ async def test_test_and_unknown_events_are_acknowledged_recorded_and_change_noth
     await rc.wait_delivered(event["id"])  # the gateway answered 200
     record = await _unapplied_record(stack, event["id"])
     assert (record.event_type, record.reason, record.app_user_id) == (event_type, reason, f"rc_{user_id}")
+    assert "subscriber_attributes" not in record.payload["event"]
     assert await entitlement_rows(stack.sessions, user_id) == {}
     await stack.published.caught_up()
     assert not stack.published.on(stack.topics.entitlement_updates, lambda r: r.key == user_id.encode())
