@@ -1,4 +1,5 @@
-"""Catalog admin API: create, update and deactivate packs (``Authorization: Bearer <admin key>``).
+"""Catalog admin API: create, update and deactivate packs (an ``admin``-scoped API key, or the
+bootstrap admin key ``BILLING_ADMIN_API_KEY`` as ``Authorization: Bearer <key>``).
 
 Writes go through the same path as ``billing catalog apply`` (checked as a whole catalog, written
 as a difference) and announce each change on ``billing.catalog.changes`` through the outbox.
@@ -14,6 +15,7 @@ import structlog
 from aiohttp import web
 from pydantic import ValidationError
 
+from services.gateway.auth import principal_of
 from services.gateway.context import GATEWAY, GatewayContext
 from services.gateway.errors import error_response
 from services.gateway.pack_views import pack_view
@@ -21,6 +23,7 @@ from shared.catalog.errors import CatalogError
 from shared.catalog.model import PackSpec
 from shared.db.catalog_state import load_stored_catalog
 from shared.db.catalog_write import PackChange, lock_catalog, write_wanted_packs
+from shared.security.api_keys import Scope
 
 log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
@@ -35,12 +38,15 @@ def admin_key_matches(authorization: str | None, admin_key: str) -> bool:
 
 
 def admin_only(handler: Handler) -> Handler:
-    """Guards an admin route: 401 unless the request carries the admin API key."""
+    """Guards an admin route: the gateway's API-key middleware must have admitted an ``admin``
+    principal, or (when it is not installed) the request carries the configured admin key."""
 
     @functools.wraps(handler)
     async def guarded(request: web.Request) -> web.Response:
+        principal = principal_of(request)
+        admitted = principal is not None and Scope.ADMIN in principal.scopes
         admin_key = request.app[GATEWAY].settings.admin_api_key.get_secret_value()
-        if not admin_key_matches(request.headers.get("Authorization"), admin_key):
+        if not admitted and not admin_key_matches(request.headers.get("Authorization"), admin_key):
             log.warning("admin_rejected", path=request.path)
             return error_response(401, "unauthorized", "a valid admin API key is required", "Authorization")
         return await handler(request)
