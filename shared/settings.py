@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     # Lightning: which back end issues invoices ("none" = Lightning checkout off).
     lightning_backend: Literal["none", "btcpay", "nwc"] = "none"
     # Base URL clients and wallets reach the gateway at (LNURL-pay callbacks are built from it).
-    lightning_public_base_url: str = "http://127.0.0.1:8080"
+    lightning_public_base_url: str = ""  # empty: http://{gateway_host}:{gateway_port}
     lightning_invoice_expiry_s: int = 900
     # Bounded polling of open invoices when no settlement callback arrives (backoff up to the max).
     lightning_poll_enabled: bool = True
