@@ -5,6 +5,7 @@ Entitlement changes are audited in the worker's own transaction (shared/db/entit
 API keys, erasures and secret rotations by the code that makes them.
 """
 
+import uuid
 from typing import Any
 
 import orjson
@@ -16,6 +17,7 @@ from services.gateway.route_policy import policy_for
 from shared.security.api_keys import Scope
 from shared.security.audit import AuditEntry, append_audit, user_subject
 
+REQUEST_ID_HEADER = "X-Request-Id"
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KNOWN_PROVIDERS = frozenset({"revenuecat", "lightning"})
 # Audited by the code that makes the change (same transaction), not here.
@@ -33,12 +35,12 @@ def _json(response: web.StreamResponse) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _webhook_entry(request: web.Request, response: web.StreamResponse) -> AuditEntry:
+def _webhook_entry(request: web.Request, response: web.StreamResponse, request_id: str) -> AuditEntry:
     segment = request.path.removeprefix("/v1/webhooks/").split("/", 1)[0]
     provider = segment if segment in KNOWN_PROVIDERS else "unknown"
     body = _json(response)
     error = body.get("error") if isinstance(body.get("error"), dict) else None
-    details: dict[str, Any] = {"status": response.status, "remote": request.remote}
+    details: dict[str, Any] = {"status": response.status, "remote": request.remote, "request_id": request_id}
     if error:
         details["code"] = error.get("code")
     if body.get("event_id"):
@@ -52,10 +54,10 @@ def _webhook_entry(request: web.Request, response: web.StreamResponse) -> AuditE
     )
 
 
-def audit_entry_for(request: web.Request, response: web.StreamResponse) -> AuditEntry | None:
+def audit_entry_for(request: web.Request, response: web.StreamResponse, request_id: str) -> AuditEntry | None:
     """The audit row a finished request calls for, if any."""
     if request.path.startswith("/v1/webhooks/"):
-        return _webhook_entry(request, response)
+        return _webhook_entry(request, response, request_id)
     pattern = route_pattern(request)
     principal = principal_of(request)
     if pattern is None or principal is None or response.status >= 400:
@@ -86,8 +88,11 @@ def audit_entry_for(request: web.Request, response: web.StreamResponse) -> Audit
 @web.middleware
 async def audit_requests(request: web.Request, handler: Any) -> web.StreamResponse:
     response: web.StreamResponse = await handler(request)
-    entry = audit_entry_for(request, response)
+    # Returned to the caller and kept in the audit row, so a delivery can be traced to its row.
+    request_id = uuid.uuid4().hex
+    entry = audit_entry_for(request, response, request_id)
     if entry is not None:
         async with request.app[GATEWAY].sessions() as session, session.begin():
             await append_audit(session, entry)
+        response.headers[REQUEST_ID_HEADER] = request_id
     return response

@@ -66,6 +66,7 @@ def session_settings(run_id: str, **overrides: object) -> Settings:
         "secrets_dir": str(REPO_ROOT / ".local" / "test-secrets" / run_id),
         "secret_cache_ttl_s": 1.0,
         "ack_signing_secret": standard_webhooks_key(),
+        "alby_webhook_secret": standard_webhooks_key(),
         "max_processing_attempts": 3,
     }
     values.update(overrides)
