@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from shared.cli import revenuecat
+from shared.cli import lightning, revenuecat
 from shared.settings import get_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ def local_webhook_authorization() -> str:
 def stack_environment() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("BILLING_REVENUECAT_WEBHOOK_AUTHORIZATION", local_webhook_authorization())
-    return revenuecat.sandbox_environment(env, get_settings())
+    return lightning.sandbox_environment(revenuecat.sandbox_environment(env, get_settings()))
 
 
 def run_everything() -> None:
@@ -52,6 +52,8 @@ def run_everything() -> None:
     children = {name: subprocess.Popen([*billing, "serve", name], env=env) for name in SERVICES}
     if revenuecat_sandbox := revenuecat.sandbox_command(env, get_settings()):
         children["revenuecat-sandbox"] = subprocess.Popen(revenuecat_sandbox, env=env)
+    for name, argv in lightning.sandbox_commands(env, get_settings()).items():
+        children[name] = subprocess.Popen(argv, env=env)
     settings = get_settings()
     typer.echo(f"gateway: http://{settings.gateway_host}:{settings.gateway_port}")
     typer.echo("all services started; Ctrl-C stops everything")

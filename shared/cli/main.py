@@ -12,8 +12,9 @@ from prometheus_client import start_http_server
 from shared.cli import local_stack
 from shared.cli.catalog import catalog_app
 from shared.cli.dead_letters import dlq_app
-from shared.cli.security import apikeys_app, audit_app, retention_app, secrets_app
+from shared.cli.lightning import lightning_app
 from shared.cli.revenuecat import revenuecat_app
+from shared.cli.security import apikeys_app, audit_app, retention_app, secrets_app
 from shared.db.migrate import upgrade_to_heads
 from shared.messaging.topics import ensure_topics
 from shared.settings import Settings, get_settings
@@ -26,6 +27,7 @@ app.add_typer(apikeys_app, name="apikeys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(retention_app, name="retention")
 app.add_typer(revenuecat_app, name="revenuecat")
+app.add_typer(lightning_app, name="lightning")
 
 
 class Service(StrEnum):
