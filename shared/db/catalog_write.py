@@ -5,6 +5,7 @@ wanted packs in place, check the result as one catalog, write the difference, an
 ``catalog.pack.*`` event per changed pack for ``billing.catalog.changes`` in the same transaction.
 """
 
+import copy
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.catalog.errors import CatalogError, CatalogIssue
 from shared.catalog.file import pack_id_for
 from shared.catalog.model import PackSpec
-from shared.catalog.resolve import ResolvedPack, resolve_catalog
+from shared.catalog.resolve import ResolvedListing, ResolvedPack, resolve_catalog
 from shared.db.catalog_models import BundleItem, BundlePricing, CatalogFileMembership
-from shared.db.catalog_state import StoredPack, load_stored_catalog
+from shared.db.catalog_state import StoredListing, StoredPack, load_stored_catalog
 from shared.db.models import BillingCatalog, BillingCatalogProvider, Outbox
 from shared.domain.cloudevents import CloudEvent
+from shared.domain.provider import Provider
 
 CATALOG_LOCK_KEY = 0x6361_7461  # "cata": one catalog writer at a time
 CATALOG_EVENT_SOURCE = "hometryon-billing/catalog"
@@ -63,6 +65,20 @@ class PackValues:
         return fields
 
 
+PACK_COLUMNS = (
+    "display_name",
+    "description",
+    "features",
+    "feature_flags",
+    "default_price",
+    "currency",
+    "billing_kind",
+    "billing_period",
+    "visuals",
+    "is_active",
+)
+
+
 def resolved_values(pack: ResolvedPack) -> PackValues:
     spec = pack.spec
     columns = {
@@ -77,10 +93,7 @@ def resolved_values(pack: ResolvedPack) -> PackValues:
         "visuals": spec.visuals.model_dump(exclude_none=True),
         "is_active": spec.active,
     }
-    listings = {
-        p.value: {"product_id": lst.product_id, "price": lst.price, "currency": lst.currency}
-        for p, lst in pack.listings.items()
-    }
+    listings = _listing_values(pack.listings)
     bundle = None
     if spec.is_bundle:
         bundle = {
@@ -96,23 +109,9 @@ def resolved_values(pack: ResolvedPack) -> PackValues:
 
 
 def stored_values(pack: StoredPack) -> PackValues:
-    row = pack.row
-    columns = {
-        "display_name": row.display_name,
-        "description": row.description,
-        "features": list(row.features),
-        "feature_flags": dict(row.feature_flags),
-        "default_price": row.default_price,
-        "currency": row.currency,
-        "billing_kind": row.billing_kind,
-        "billing_period": row.billing_period,
-        "visuals": dict(row.visuals),
-        "is_active": row.is_active,
-    }
-    listings = {
-        p.value: {"product_id": lst.product_id, "price": lst.price, "currency": lst.currency}
-        for p, lst in pack.listings.items()
-    }
+    # Same keys as resolved_values builds; jsonb values are copied so later edits cannot alias them.
+    columns = {name: copy.deepcopy(getattr(pack.row, name)) for name in PACK_COLUMNS}
+    listings = _listing_values(pack.listings)
     bundle = None
     if pack.pricing is not None:
         bundle = {
@@ -121,6 +120,15 @@ def stored_values(pack: StoredPack) -> PackValues:
             "children": list(pack.children),
         }
     return PackValues(columns, listings, bundle)
+
+
+def _listing_values(
+    listings: Mapping[Provider, ResolvedListing | StoredListing],
+) -> dict[str, dict[str, Any]]:
+    return {
+        p.value: {"product_id": lst.product_id, "price": lst.price, "currency": lst.currency}
+        for p, lst in listings.items()
+    }
 
 
 async def lock_catalog(session: AsyncSession) -> None:
