@@ -53,7 +53,9 @@ def upgrade() -> None:
         sa.Column("poll_count", sa.Integer(), nullable=False),
         *_timestamps(),
         sa.ForeignKeyConstraint(
-            ["catalog_id"], ["billing_catalog.id"], name=op.f("fk_lightning_invoices_catalog_id_billing_catalog")
+            ["catalog_id"],
+            ["billing_catalog.id"],
+            name=op.f("fk_lightning_invoices_catalog_id_billing_catalog"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lightning_invoices")),
         sa.UniqueConstraint("backend", "provider_invoice_id", name=op.f("uq_lightning_invoices_backend")),
@@ -62,7 +64,9 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_lightning_invoices_checkout_session_id"), "lightning_invoices", ["checkout_session_id"]
     )
-    op.create_index(op.f("ix_lightning_invoices_purchase_reference"), "lightning_invoices", ["purchase_reference"])
+    op.create_index(
+        op.f("ix_lightning_invoices_purchase_reference"), "lightning_invoices", ["purchase_reference"]
+    )
     op.create_index(
         "ix_lightning_invoices_next_poll_at",
         "lightning_invoices",
@@ -92,7 +96,9 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         *_timestamps(),
         sa.ForeignKeyConstraint(
-            ["invoice_id"], ["lightning_invoices.id"], name=op.f("fk_lightning_refunds_invoice_id_lightning_invoices")
+            ["invoice_id"],
+            ["lightning_invoices.id"],
+            name=op.f("fk_lightning_refunds_invoice_id_lightning_invoices"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lightning_refunds")),
         sa.UniqueConstraint("invoice_id", name=op.f("uq_lightning_refunds_invoice_id")),
