@@ -1,6 +1,7 @@
 """Each RevenueCat event type's effect, through the sandbox, gateway, ingest (subscribers API) and worker."""
 
 import asyncio
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 import httpx
@@ -36,11 +37,19 @@ async def product(stack: Stack) -> str:
     return product_id
 
 
-async def _apply(stack: Stack, rc: RevenueCatSandbox, user_id: str, kind: str, **body: object) -> str:
-    """Simulate, wait until the worker applied what the subscribers API said; the event id."""
+async def _apply(
+    stack: Stack,
+    rc: RevenueCatSandbox,
+    user_id: str,
+    kind: str,
+    products: Collection[str] = (),
+    **body: object,
+) -> str:
+    """Simulate, wait until the worker applied what the subscribers API said (for every one of
+    ``products`` when the event touches several); the event id."""
     body.setdefault("app_user_id", f"rc_{user_id}")
     event = await rc.simulate(kind, **body)
-    await wait_until_applied(stack.sessions, event["id"], user_id)
+    await wait_until_applied(stack.sessions, event["id"], user_id, products)
     return str(event["id"])
 
 
@@ -142,8 +151,9 @@ async def test_product_change_moves_access_to_the_new_pack(
 ) -> None:
     _, new_product = await make_pack(stack.sessions)
     await _apply(stack, rc, user_id, "purchase", product_id=product)
+    both = {product, new_product}
     event_id = await _apply(
-        stack, rc, user_id, "product-change", product_id=product, new_product_id=new_product
+        stack, rc, user_id, "product-change", both, product_id=product, new_product_id=new_product
     )
     assert sorted(await announced(stack.sessions, event_id)) == [(ACTIVATED, user_id), (EXPIRED, user_id)]
     assert await entitlement_rows(stack.sessions, user_id) == {
@@ -157,11 +167,19 @@ async def test_deferred_product_change_changes_nothing_until_renewal(
 ) -> None:
     _, new_product = await make_pack(stack.sessions)
     await _apply(stack, rc, user_id, "purchase", product_id=product)
+    both = {product, new_product}
     changed = await _apply(
-        stack, rc, user_id, "product-change", product_id=product, new_product_id=new_product, immediate=False
+        stack,
+        rc,
+        user_id,
+        "product-change",
+        both,
+        product_id=product,
+        new_product_id=new_product,
+        immediate=False,
     )
     assert await announced(stack.sessions, changed) == []
-    renewed = await _apply(stack, rc, user_id, "renewal", product_id=product)
+    renewed = await _apply(stack, rc, user_id, "renewal", both, product_id=product)
     assert sorted(await announced(stack.sessions, renewed)) == [(ACTIVATED, user_id), (EXPIRED, user_id)]
 
 

@@ -4,6 +4,7 @@ packs sold on RevenueCat, and deterministic waits on the pipeline."""
 import asyncio
 import time
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 import httpx
@@ -153,20 +154,28 @@ async def make_pack(
 
 
 async def wait_until_applied(
-    sessions: async_sessionmaker[AsyncSession], event_id: str, user_id: str, timeout_s: float = 30
+    sessions: async_sessionmaker[AsyncSession],
+    event_id: str,
+    user_id: str,
+    products: Collection[str] = (),
+    timeout_s: float = 30,
 ) -> None:
-    """Wait until the worker has applied the updates one webhook event produced for ``user_id``."""
+    """Wait until the worker applied what one webhook event produced for ``user_id``: the update of
+    each of ``products`` (pass them when an event touches several), else at least one update."""
     deadline = asyncio.get_running_loop().time() + timeout_s
+    wanted = {f"{event_id}:{user_id}:{product}" for product in products}
     while True:
         async with sessions() as session:
-            found = (
-                await session.execute(
-                    select(ProcessedEvent.provider_event_id).where(
-                        ProcessedEvent.provider_event_id.like(f"{event_id}:{user_id}:%")
+            applied = set(
+                (
+                    await session.execute(
+                        select(ProcessedEvent.provider_event_id).where(
+                            ProcessedEvent.provider_event_id.like(f"{event_id}:{user_id}:%")
+                        )
                     )
-                )
-            ).first()
-        if found is not None:
+                ).scalars()
+            )
+        if applied and wanted <= applied:
             return
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"event {event_id} was not applied for {user_id} within {timeout_s}s")
