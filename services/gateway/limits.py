@@ -17,7 +17,7 @@ from shared.domain.checkout import CheckoutInput
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Our user ids: what platforms use (uuids, slugs, e-mail-like ids), nothing that is markup or SQL.
-USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+\-]{0,199}")
+USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,199}")
 STRICT_BODIES: dict[tuple[str, str], type[BaseModel]] = {("POST", "/v1/checkout"): CheckoutInput}
 
 

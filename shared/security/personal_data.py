@@ -28,6 +28,10 @@ class PersonalDataTable:
     cleared_columns: tuple[str, ...] = ()
     # Outbox CloudEvents name the user in "subject" and "data.user_id": rewritten, not cleared.
     cloud_event_column: str | None = None
+    # Columns whose text holds the user id between colons (composite dedupe keys); rewritten in place.
+    delimited_columns: tuple[str, ...] = ()
+    # Which of the rewritten columns are jsonb (the rest are text).
+    jsonb_columns: tuple[str, ...] = ()
     order_by: str = field(default="1")
 
 
@@ -43,7 +47,17 @@ PERSONAL_DATA: tuple[PersonalDataTable, ...] = (
     PersonalDataTable(
         "revenuecat_unapplied_events", "app_user_id", Erasure.PSEUDONYMISE, json_columns=("payload",)
     ),
-    PersonalDataTable("outbox", "key", Erasure.PSEUDONYMISE, cloud_event_column="payload"),
+    PersonalDataTable(
+        "outbox",
+        "key",
+        Erasure.PSEUDONYMISE,
+        cloud_event_column="payload",
+        delimited_columns=("payload",),
+        jsonb_columns=("payload",),
+    ),
+    PersonalDataTable(
+        "processed_events", None, Erasure.PSEUDONYMISE, delimited_columns=("provider_event_id",)
+    ),
     PersonalDataTable("api_keys", "user_id", Erasure.DELETE),
 )
 

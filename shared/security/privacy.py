@@ -30,19 +30,30 @@ def _match(spec: PersonalDataTable) -> str:
         f"WHERE jsonb_path_exists(t.{column}, '$.** ? (@ == $id)', jsonb_build_object('id', u.id)))"
         for column in spec.json_columns
     ]
+    conditions += [f"strpos(CAST(t.{column} AS text), :delimited) > 0" for column in spec.delimited_columns]
     return " OR ".join(conditions)
+
+
+def _binds(user_id: str, pseudonym: str = "") -> dict[str, Any]:
+    """Bound values of the statements: ids, the ``:id:`` form found inside composite keys, pseudonym."""
+    return {
+        "ids": identifiers_of(user_id),
+        "delimited": f":{user_id}:",
+        "pseudonym": pseudonym,
+        "pseudonym_text": pseudonym,
+        "delimited_pseudonym": f":{pseudonym}:",
+    }
 
 
 async def export_user(session: AsyncSession, user_id: str) -> dict[str, Any]:
     """Everything we hold on the user, table by table, plus their audit trail."""
-    ids = identifiers_of(user_id)
     tables: dict[str, list[dict[str, Any]]] = {}
     for spec in PERSONAL_DATA:
         if not await _present(session, spec.table):
             continue
         rows = await session.execute(
             text(f"SELECT to_jsonb(t) FROM {spec.table} t WHERE {_match(spec)} ORDER BY {spec.order_by}"),  # noqa: S608
-            {"ids": ids},
+            _binds(user_id),
         )
         found = [row for (row,) in rows]
         if spec.table == "api_keys":
@@ -68,12 +79,11 @@ async def export_user(session: AsyncSession, user_id: str) -> dict[str, Any]:
 async def erase_user(session: AsyncSession, user_id: str, requested_by: str) -> dict[str, Any]:
     """Erase the user inside the caller's transaction; returns the pseudonym and counts per table."""
     pseudonym = f"{ERASED_PREFIX}{secrets.token_hex(16)}"
-    ids = identifiers_of(user_id)
     counts: dict[str, int] = {}
     for spec in PERSONAL_DATA:
         if not await _present(session, spec.table):
             continue
-        result = await session.execute(text(_erase_sql(spec)), {"ids": ids, "pseudonym": pseudonym})
+        result = await session.execute(text(_erase_sql(spec)), _binds(user_id, pseudonym))
         counts[spec.table] = result.rowcount  # type: ignore[attr-defined]
     audit = await session.execute(
         text(
@@ -98,11 +108,18 @@ def _erase_sql(spec: PersonalDataTable) -> str:
     assignments = [f"{spec.user_column} = :pseudonym"] if spec.user_column else []
     assignments += [f"{column} = '{{}}'::jsonb" for column in spec.json_columns]
     assignments += [f"{column} = NULL" for column in spec.cleared_columns]
+    rewritten: dict[str, str] = {}
     if spec.cloud_event_column:
         column = spec.cloud_event_column
-        assignments.append(
-            f"{column} = CASE WHEN {column} ? 'data' THEN jsonb_set(jsonb_set({column}, '{{subject}}', "
-            f"to_jsonb(CAST(:pseudonym AS text))), '{{data,user_id}}', to_jsonb(CAST(:pseudonym AS text))) "
-            f"ELSE {column} END"
+        rewritten[column] = (
+            f"CASE WHEN {column} ? 'data' THEN jsonb_set(jsonb_set({column}, '{{subject}}', "
+            f"to_jsonb(CAST(:pseudonym_text AS text))), '{{data,user_id}}', "
+            f"to_jsonb(CAST(:pseudonym_text AS text))) ELSE {column} END"
         )
+    for column in spec.delimited_columns:
+        # Composite keys such as "<event id>:<user id>:<product>" name the user between colons.
+        inner = rewritten.get(column, column)
+        as_text = f"replace(CAST({inner} AS text), :delimited, :delimited_pseudonym)"
+        rewritten[column] = f"CAST({as_text} AS {'jsonb' if column in spec.jsonb_columns else 'text'})"
+    assignments += [f"{column} = {expression}" for column, expression in rewritten.items()]
     return f"UPDATE {spec.table} t SET {', '.join(assignments)} WHERE {where}"  # noqa: S608
