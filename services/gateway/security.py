@@ -44,6 +44,8 @@ def install_security(app: web.Application, settings: Settings) -> None:
         provider = build_secret_provider(settings)
         if settings.secret_backend == "env":  # noqa: S105 (a back-end name)
             await provider.ensure_generated("ack_signing_secret")
+        else:  # fail at start, not on the first webhook, when Vault lacks the key
+            await provider.current("ack_signing_secret")
         gateway = app[GATEWAY]
         app[SECURITY] = SecurityContext(settings, provider, RateLimiter(gateway.redis, settings.namespace))
         yield

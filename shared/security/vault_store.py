@@ -34,11 +34,15 @@ class VaultSecretStore:
     def _login(self) -> None:
         settings = self._settings
         if settings.vault_role_id:
-            self._client.auth.approle.login(
-                role_id=settings.vault_role_id,
-                secret_id=settings.vault_secret_id.get_secret_value() or None,
-                mount_point=settings.vault_approle_mount,
-            )
+            try:
+                self._client.auth.approle.login(
+                    role_id=settings.vault_role_id,
+                    secret_id=settings.vault_secret_id.get_secret_value() or None,
+                    mount_point=settings.vault_approle_mount,
+                )
+            except vault_errors.VaultError as exc:
+                # Vault's own words ("invalid role or secret ID"); hvac never puts the secret id in them.
+                raise VaultUnavailableError(f"vault AppRole login failed: {exc}") from None
         else:
             self._client.token = settings.vault_token.get_secret_value()
         self._logged_in = True
@@ -56,7 +60,7 @@ class VaultSecretStore:
                         raise
                     self._login()
                     return operation()
-            except (vault_errors.InvalidPath, vault_errors.InvalidRequest):
+            except (vault_errors.InvalidPath, vault_errors.InvalidRequest, VaultUnavailableError):
                 raise
             except (vault_errors.VaultError, OSError) as exc:
                 # hvac messages carry Vault's error text and the URL, never our token or values.
