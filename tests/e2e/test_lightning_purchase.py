@@ -130,3 +130,29 @@ async def test_fiat_pack_is_priced_through_the_oracle_and_the_quote_stays_locked
     await stack.published.wait_for(
         stack.topics.entitlements, entitlement_event(user_id, ACTIVATED, pack.slug)
     )
+
+
+async def test_second_subscription_payment_renews_from_the_current_expiry(
+    stack: Stack, http: httpx.AsyncClient, btcpay: BtcpaySandbox, user_id: str
+) -> None:
+    pack, _ = await lightning_pack(
+        stack.sessions, price=5_000_000, currency="BTC", kind=BillingKind.SUBSCRIPTION, period="P1M"
+    )
+    first = await checkout(http, stack.gateway_url, user_id, pack)
+    await btcpay.pay(await btcpay.invoice_id_for(first["id"]))
+    activated = await stack.published.wait_for(
+        stack.topics.entitlements, entitlement_event(user_id, ACTIVATED)
+    )
+
+    renewal = await checkout(http, stack.gateway_url, user_id, pack)
+    await btcpay.pay(await btcpay.invoice_id_for(renewal["id"]))
+
+    renewed = await stack.published.wait_for(
+        stack.topics.entitlements, entitlement_event(user_id, "entitlement.renewed", pack.slug)
+    )
+    assert renewal["purchaseReference"] == first["purchaseReference"]
+    first_expiry = datetime.fromisoformat(activated.json()["data"]["expires_at"])
+    renewed_expiry = datetime.fromisoformat(renewed.json()["data"]["expires_at"])
+    assert (renewed_expiry.year * 12 + renewed_expiry.month) - (
+        first_expiry.year * 12 + first_expiry.month
+    ) == 1

@@ -65,9 +65,19 @@ class LightningAdapter:
         self.refunds = Refunds(sessions, backends)
 
     # --- BillingConnector -------------------------------------------------------------------
-    async def sync_catalog(self, packs: Sequence[MicroSaasPack]) -> Any:
-        """Lightning prices live in our catalog; BTCPay store pricing is mirrored by catalog sync."""
-        raise ProviderError(PROVIDER, "Lightning catalog sync runs in catalog_sync", retryable=False)
+    async def sync_catalog(self, packs: Sequence[MicroSaasPack]) -> dict[str, Any]:
+        """How Lightning products map to our packs and what each costs (catalog sync pushes BTCPay plans)."""
+        listings: dict[str, dict[str, Any]] = {}
+        async with self._sessions() as session:
+            for pack in packs:
+                listing = await invoices.lightning_listing(session, pack.id)
+                if listing is not None:
+                    listings[listing.provider_product_id] = {
+                        "pack_id": str(pack.id),
+                        "price": listing.price,
+                        "currency": listing.currency,
+                    }
+        return {"products": listings}
 
     async def create_checkout_session(self, checkout: CheckoutInput, pack: MicroSaasPack) -> CheckoutSession:
         backend = self._checkout_backend()
