@@ -54,12 +54,17 @@ async def enforce_body_limits(request: web.Request, handler: Any) -> web.StreamR
     has_body = (length or 0) > 0 or request.headers.get("Transfer-Encoding", "").lower() == "chunked"
     if has_body and not _is_json(request.content_type):
         return error_response(415, "unsupported_media_type", "send application/json", "Content-Type")
-    # aiohttp raises 413 itself when a chunked body outgrows this while being read.
+    # Read here, under the limit, so a chunked body that outgrows it gets the same 413; handlers
+    # then read the cached bytes.
     request = request.clone(client_max_size=max_bytes)
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(413, "payload_too_large", f"request bodies are limited to {max_bytes} bytes")
     pattern = _pattern(request)
     strict = STRICT_BODIES.get((request.method, pattern)) if pattern else None
-    if strict is not None and has_body:
-        refused = _strict_body_problem(await request.read(), strict)
+    if strict is not None and body:
+        refused = _strict_body_problem(body, strict)
         if refused is not None:
             return refused
     return await handler(request)  # type: ignore[no-any-return]

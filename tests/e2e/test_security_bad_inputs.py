@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -394,3 +394,19 @@ async def test_bad_input_gets_its_4xx_and_leaves_no_trace(stack: Stack, keys: Ke
         assert [r["details"]["status"] for r in rows if r["details"]["request_id"] == request_id] == [
             bad.status
         ]
+
+
+async def test_chunked_body_growing_past_the_limit_is_413(stack: Stack) -> None:
+    marker = new_marker()
+    chunk = b"x" * 65536
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b'{"note":"' + marker.encode() + b'","pad":"'
+        for _ in range(stack.settings.max_request_body_bytes // len(chunk) + 1):
+            yield chunk
+        yield b'"}'
+
+    async with httpx.AsyncClient(base_url=stack.gateway_url) as client:
+        response = await client.post("/v1/webhooks/revenuecat", content=body(), headers=rc_auth(stack))
+    assert (response.status_code, error_code(response)) == (413, "payload_too_large")
+    await assert_no_trace(stack, marker)
