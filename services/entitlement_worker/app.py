@@ -9,6 +9,7 @@ from faststream.kafka.annotations import KafkaMessage
 from services.entitlement_worker.apply_updates import apply_update_message
 from services.entitlement_worker.expiry_sweeper import ExpirySweeper
 from shared.db.engine import create_engine, session_factory
+from shared.domain.provider import Provider
 from shared.logging import configure_logging
 from shared.messaging.outbox_relay import OutboxRelay
 from shared.messaging.processing import consumer_record, process_or_dead_letter
@@ -61,7 +62,10 @@ def build_app(settings: Settings) -> FastStream:
         producer,
         topics.entitlement_updates,
         interval_s=settings.expiry_sweep_interval_s,
-        grace_s=settings.expiry_sweep_grace_s,
+        grace_s={
+            Provider.LIGHTNING: settings.expiry_sweep_grace_s,
+            Provider.REVENUECAT: settings.revenuecat_expiry_sweep_grace_s,
+        },
     )
 
     @app.after_startup

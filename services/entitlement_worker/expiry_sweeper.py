@@ -7,11 +7,12 @@ renewal moves ``expires_at`` and so yields a new id for the next expiry. Generic
 """
 
 import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.bundles import BUNDLE_REFERENCE_PREFIX, bundle_slug_of_reference
@@ -24,15 +25,28 @@ SWEEP_BATCH = 500
 
 
 async def expired_entitlement_updates(
-    session: AsyncSession, now: datetime, *, grace_s: float, limit: int = SWEEP_BATCH
+    session: AsyncSession, now: datetime, *, grace_s: Mapping[Provider, float], limit: int = SWEEP_BATCH
 ) -> list[EntitlementUpdate]:
-    """One ``expired`` update per purchase whose active entitlement ended before ``now - grace``."""
+    """One ``expired`` update per purchase whose active entitlement ended before ``now - grace``.
+
+    The grace is per provider: one that announces expirations itself (RevenueCat) gets a long one,
+    so the sweep is only its safety net and never races a renewal that is merely late.
+    """
+    past_grace = or_(
+        *(
+            and_(
+                UserEntitlement.source_provider == provider.value,
+                UserEntitlement.expires_at < now - timedelta(seconds=grace),
+            )
+            for provider, grace in grace_s.items()
+        )
+    )
     rows = await session.execute(
         select(UserEntitlement)
         .where(
             UserEntitlement.status == EntitlementStatus.ACTIVE.value,
             UserEntitlement.expires_at.is_not(None),
-            UserEntitlement.expires_at < now - timedelta(seconds=grace_s),
+            past_grace,
         )
         .order_by(UserEntitlement.expires_at)
         .limit(limit)
@@ -102,7 +116,7 @@ class ExpirySweeper:
         updates_topic: str,
         *,
         interval_s: float,
-        grace_s: float,
+        grace_s: Mapping[Provider, float],
     ) -> None:
         self._sessions = sessions
         self._producer = producer
