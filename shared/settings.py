@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     # Expiry sweeper: active entitlements past expires_at (plus grace) become expired.
     expiry_sweep_interval_s: float = 5.0
     expiry_sweep_grace_s: float = 0.0
+    # RevenueCat sends EXPIRATION itself (up to ~1 h late); its sweep waits this long past expires_at.
+    revenuecat_expiry_sweep_grace_s: float = 7200.0
 
     # Catalog admin API (create/update/deactivate packs): Authorization: Bearer <key>; empty = disabled.
     admin_api_key: SecretStr = SecretStr("")
