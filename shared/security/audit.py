@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.security.tables import AuditLogRow
@@ -23,6 +23,11 @@ GENESIS_HASH = "0" * 64
 # pg_advisory_xact_lock key reserved for the audit chain ("audit" in ASCII).
 AUDIT_CHAIN_LOCK = 0x6175646974
 ERASED_PREFIX = "erased:"
+LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:key)")
+HEAD_AND_NEXT_SEQ = text(
+    "SELECT (SELECT row_hash FROM audit_log ORDER BY seq DESC LIMIT 1), "
+    "nextval(pg_get_serial_sequence('audit_log', 'seq'))"
+)
 
 
 @dataclass(frozen=True)
@@ -63,14 +68,10 @@ def chain_hash(
 
 async def append_audit(session: AsyncSession, entry: AuditEntry) -> AuditLogRow:
     """Append ``entry`` inside the caller's transaction (the chain lock is held until it ends)."""
-    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_CHAIN_LOCK})
-    last = (
-        await session.execute(select(AuditLogRow.row_hash).order_by(AuditLogRow.seq.desc()).limit(1))
-    ).scalar_one_or_none()
+    await session.execute(LOCK_CHAIN, {"key": AUDIT_CHAIN_LOCK})
+    # A statement of its own after the lock: under READ COMMITTED it sees the last committed head.
+    last, seq = (await session.execute(HEAD_AND_NEXT_SEQ)).one()
     prev_hash = last or GENESIS_HASH
-    seq = (
-        await session.execute(text("SELECT nextval(pg_get_serial_sequence('audit_log', 'seq'))"))
-    ).scalar_one()
     # Stored exactly as hashed: round-trip through canonical JSON (datetimes etc. become strings).
     details = json.loads(canonical_json(dict(entry.details))) if entry.details is not None else None
     salt = secrets.token_hex(16)
@@ -90,9 +91,12 @@ async def append_audit(session: AsyncSession, entry: AuditEntry) -> AuditLogRow:
         prev_hash=prev_hash,
         row_hash=chain_hash(prev_hash, seq, occurred_at, entry.actor, entry.event, subj, det),
     )
-    session.add(row)
-    await session.flush()
+    await session.execute(insert(AuditLogRow), [_column_values(row)])
     return row
+
+
+def _column_values(row: AuditLogRow) -> dict[str, Any]:
+    return {column.key: getattr(row, column.key) for column in AuditLogRow.__table__.columns}
 
 
 @dataclass(frozen=True)
