@@ -7,6 +7,7 @@ from faststream.kafka.annotations import KafkaMessage
 
 from services.webhook_ingest.context import IngestContext
 from services.webhook_ingest.normalize_webhooks import publish_updates, updates_from_delivery
+from shared.connectors.lightning.adapter import LightningAdapter, configured_backends
 from shared.connectors.revenuecat.adapter import RevenueCatAdapter
 from shared.db.engine import create_engine, session_factory
 from shared.logging import configure_logging
@@ -23,8 +24,13 @@ def build_app(settings: Settings) -> FastStream:
     producer = create_producer(settings)
     engine = create_engine(settings.database_url, pool_size=5)
     sessions = session_factory(engine)
-    http = httpx.AsyncClient()
-    ctx = IngestContext(settings, sessions, RevenueCatAdapter(settings, http, sessions))
+    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+    ctx = IngestContext(
+        settings,
+        sessions,
+        revenuecat=RevenueCatAdapter(settings, http, sessions),
+        lightning=LightningAdapter(settings, sessions, configured_backends(settings, http)),
+    )
 
     @broker.subscriber(
         topics.webhooks_raw,

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.connectors.lightning.adapter import LightningAdapter
 from shared.connectors.revenuecat.adapter import RevenueCatAdapter
 from shared.settings import Settings
 
@@ -13,3 +14,4 @@ class IngestContext:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     revenuecat: RevenueCatAdapter
+    lightning: LightningAdapter

@@ -5,29 +5,15 @@ webhook-id, or payment hash), including unknown event types, which change nothin
 carry ids derived from the payment hash, so repeats of one settlement have one effect downstream.
 """
 
-import httpx
 import structlog
 from aiokafka.structs import ConsumerRecord
 
 from services.webhook_ingest.context import IngestContext
 from shared.connectors.lightning import invoices
-from shared.connectors.lightning.adapter import LightningAdapter, configured_backends
 from shared.connectors.lightning.deliveries import SettlementCheck, settlement_check
 from shared.domain.entitlements import EntitlementUpdate
 
 log = structlog.get_logger(__name__)
-
-# Built on the first Lightning delivery from the ingest context, and kept for the process.
-_adapters: dict[int, LightningAdapter] = {}
-
-
-def _adapter(ctx: IngestContext) -> LightningAdapter:
-    adapter = _adapters.get(id(ctx))
-    if adapter is None:
-        http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
-        adapter = LightningAdapter(ctx.settings, ctx.sessions, configured_backends(ctx.settings, http))
-        _adapters[id(ctx)] = adapter
-    return adapter
 
 
 def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
@@ -46,7 +32,7 @@ async def lightning_updates(
         await _record(ctx, check, "ignored: unknown event type", [])
         log.info("lightning_delivery_ignored", source=check.source, event_type=check.event_type)
         return []
-    updates = await _adapter(ctx).validate_receipt(check)
+    updates = await ctx.lightning.validate_receipt(check)
     await _record(ctx, check, ",".join(u.status.value for u in updates) or "no effect", updates)
     log.info(
         "lightning_delivery_validated",
