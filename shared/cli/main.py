@@ -1,8 +1,10 @@
 """The ``billing`` command: serve one service, migrate, or run the whole local stack."""
 
 import asyncio
+import sys
 from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 
 import typer
 from aiohttp import web
@@ -86,6 +88,16 @@ def up() -> None:
 def down() -> None:
     """Stop the local Kafka, Redis and PostgreSQL."""
     local_stack.stop_infrastructure()
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context) -> None:
+    """Benchmark raw bounds, the webhook pipeline, reads and scaling (options: bench/README.md)."""
+    # bench/ and the test helpers it reuses live in the checkout, beside the installed packages.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from bench.main import main
+
+    main(ctx.args)
 
 
 if __name__ == "__main__":

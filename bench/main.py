@@ -1,0 +1,137 @@
+"""``billing bench [--n N]``: every figure of bench/README.md in one run, printed and saved as JSON."""
+
+import argparse
+import asyncio
+import os
+import platform
+import time
+from typing import Any
+
+import httpx
+
+from bench.pipeline import EventWatcher, run_pipeline
+from bench.raw_bounds import kafka_round_trip, postgres_transactions
+from bench.reads import read_benchmarks
+from bench.report import ratios, render, write_json
+from bench.stack import BenchStack, bench_stack
+from bench.workload import Products, build_workload, create_products
+from tests.infra.services import REPO_ROOT
+
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="billing bench", description=__doc__)
+    parser.add_argument("--n", type=int, default=20_000, help="webhooks in the main run")
+    parser.add_argument("--concurrency", type=int, default=32, help="webhook POSTs in flight")
+    parser.add_argument("--read-concurrency", type=int, default=16)
+    parser.add_argument("--partitions", type=int, default=2, help="partitions per topic (≥ worker instances)")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the N/4, N/2 and 2-worker runs")
+    parser.add_argument("--seed", type=int, default=7)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> None:
+    args = parse_args(argv)
+    result = asyncio.run(run_all(args))
+    print(render(result))
+    print(f"\nwritten to {write_json(result, RESULTS_DIR)}")
+
+
+async def run_all(args: argparse.Namespace) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
+    result: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%dT%H-%M-%S"),
+        "n": args.n,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    }
+    async with bench_stack(args.partitions) as stack, httpx.AsyncClient(timeout=30) as http:
+        products = await create_products(stack.sessions)
+        result["raw"] = await raw_bounds(stack, args.n)
+        watcher = EventWatcher(stack)
+        await watcher.start()
+        try:
+            runner = Runner(stack, watcher, http, products, args)
+            await runner.run("warm-up", 400)
+            main_run = await runner.run("main", args.n)
+            half_rate = max(1.0, main_run["webhooks_completed_per_s"] / 2)
+            half_n = int(min(args.n // 4, half_rate * 30))
+            pipeline = {"main": main_run, "half_load": await runner.run("half-load", half_n, rate=half_rate)}
+            users = sorted({user for user, _ in runner.last_pairs["main"]})
+            result["reads"] = await read_benchmarks(
+                stack, users[:4000], "bench.shared", concurrency=args.read_concurrency, warm_repeat=10
+            )
+            if not args.no_scaling:
+                pipeline["quarter"] = await runner.run("quarter", args.n // 4)
+                pipeline["half"] = await runner.run("half", args.n // 2)
+                stack.start_extra_worker()
+                await runner.run("warm-up-2-workers", 400)
+                pipeline["half_2_workers"] = await runner.run("half-2w", args.n // 2)
+                stack.stop_extra_workers()
+            result["pipeline"] = pipeline
+        finally:
+            await watcher.stop()
+    result["scaling"] = scaling_rows(result["pipeline"])
+    result["ratios"] = ratios(result)
+    result["load"] = f"{load_before:.2f}/{os.getloadavg()[0]:.2f}"
+    return result
+
+
+async def raw_bounds(stack: BenchStack, n: int) -> dict[str, Any]:
+    count = max(2000, min(n, 20_000))
+    return {
+        # a raw RevenueCat webhook (~1.6 kB) and an entitlement update (~0.5 kB)
+        "kafka": [await kafka_round_trip(stack, size, count) for size in (1600, 500)],
+        "postgres": [await postgres_transactions(stack, count // 2, c) for c in (1, 4)],
+    }
+
+
+class Runner:
+    def __init__(
+        self,
+        stack: BenchStack,
+        watcher: EventWatcher,
+        http: httpx.AsyncClient,
+        products: Products,
+        args: argparse.Namespace,
+    ) -> None:
+        self.stack, self.watcher, self.http, self.products, self.args = stack, watcher, http, products, args
+        self.last_pairs: dict[str, set[tuple[str, str]]] = {}
+
+    async def run(self, name: str, n: int, rate: float | None = None) -> dict[str, Any]:
+        began = time.perf_counter()
+        workload = await build_workload(
+            self.http, self.stack.sandbox_urls["revenuecat"], self.products, name, n, self.args.seed
+        )
+        print(
+            f"[bench] {name}: {len(workload.bodies)} webhooks, {workload.users} users "
+            f"(seeded in {time.perf_counter() - began:.1f}s)",
+            flush=True,
+        )
+        self.last_pairs[name] = workload.pairs
+        outcome = await run_pipeline(
+            self.stack, self.watcher, workload, concurrency=self.args.concurrency, rate_per_s=rate
+        )
+        print(
+            f"[bench] {name}: {outcome['webhooks_completed_per_s']} webhooks/s, "
+            f"p99 {outcome['latency']['p99_ms']} ms, correct={outcome['correctness']['ok']}",
+            flush=True,
+        )
+        return outcome
+
+
+def scaling_rows(pipeline: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for name in ("quarter", "half", "main", "half_2_workers"):
+        run = pipeline.get(name)
+        if run is None:
+            continue
+        rows.append(
+            {
+                "name": f"{name} (N={run['webhooks']})",
+                "webhooks_per_s": run["webhooks_completed_per_s"],
+                "seconds": run["seconds"],
+                "us_per_webhook": round(1e6 * run["seconds"] / run["webhooks"]),
+            }
+        )
+    return rows
