@@ -98,7 +98,7 @@ class Settings(BaseSettings):
 
     # Security (docs/security.md). Secrets: "env" = these settings overlaid by <secrets_dir>/<name>.json
     # (what `billing secrets rotate` writes); "vault" = HashiCorp Vault KV v2 at <mount>/<prefix>/<name>.
-    secret_backend: Literal["env", "vault"] = "env"
+    secret_backend: Literal["env", "vault"] = "env"  # noqa: S105 (a back-end name, not a secret)
     secrets_dir: str = ".local/secrets"
     secret_cache_ttl_s: float = 30.0
     # After a rotation the previous value still verifies (never signs) for this long.

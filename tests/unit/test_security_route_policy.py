@@ -41,5 +41,11 @@ def test_user_ids_with_markup_or_sql_are_refused() -> None:
 
 
 def test_ordinary_user_ids_are_accepted() -> None:
-    accepted = ["user-1a2b", "alice@example.com", "0f8fad5b-d9cb-469f-a165-70867728950e", "org:42.user+x", "user_1"]
+    accepted = [
+        "user-1a2b",
+        "alice@example.com",
+        "0f8fad5b-d9cb-469f-a165-70867728950e",
+        "org:42.user+x",
+        "user_1",
+    ]
     assert all(valid_user_id(value) for value in accepted)
