@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from sandboxes.vault.api_envelope import errors, ok, permission_denied
-from sandboxes.vault.context import STATE, caller
+from sandboxes.vault.context import STATE, authorized, caller
 from sandboxes.vault.state import AppRole, Token
 
 routes = web.RouteTableDef()
@@ -30,15 +30,10 @@ def _duration_s(value: Any, default: int) -> int:
     return int(text)
 
 
-def _authorized(request: web.Request, path: str, capability: str) -> bool:
-    token = caller(request)
-    return token is not None and request.app[STATE].allowed(token, path, capability)
-
-
 @routes.post("/v1/auth/approle/role/{role}")
 async def write_role(request: web.Request) -> web.Response:
     role_name = request.match_info["role"]
-    if not _authorized(request, f"auth/approle/role/{role_name}", "update"):
+    if not authorized(request, f"auth/approle/role/{role_name}", "update"):
         return permission_denied()
     body = await request.json() if request.can_read_body else {}
     state = request.app[STATE]
@@ -59,7 +54,7 @@ async def write_role(request: web.Request) -> web.Response:
 @routes.get("/v1/auth/approle/role/{role}/role-id")
 async def read_role_id(request: web.Request) -> web.Response:
     role_name = request.match_info["role"]
-    if not _authorized(request, f"auth/approle/role/{role_name}/role-id", "read"):
+    if not authorized(request, f"auth/approle/role/{role_name}/role-id", "read"):
         return permission_denied()
     role = request.app[STATE].approles.get(role_name)
     if role is None:
@@ -70,7 +65,7 @@ async def read_role_id(request: web.Request) -> web.Response:
 @routes.post("/v1/auth/approle/role/{role}/secret-id")
 async def generate_secret_id(request: web.Request) -> web.Response:
     role_name = request.match_info["role"]
-    if not _authorized(request, f"auth/approle/role/{role_name}/secret-id", "update"):
+    if not authorized(request, f"auth/approle/role/{role_name}/secret-id", "update"):
         return permission_denied()
     role = request.app[STATE].approles.get(role_name)
     if role is None:

@@ -13,3 +13,9 @@ def caller(request: web.Request) -> Token | None:
     if not token_id and authorization.startswith("Bearer "):
         token_id = authorization.removeprefix("Bearer ")
     return request.app[STATE].token(token_id)
+
+
+def authorized(request: web.Request, path: str, capability: str) -> bool:
+    """The caller's token is valid and a policy grants ``capability`` on ``path``."""
+    token = caller(request)
+    return token is not None and request.app[STATE].allowed(token, path, capability)

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from sandboxes.vault.api_envelope import errors, ok, permission_denied
-from sandboxes.vault.context import STATE, caller
+from sandboxes.vault.context import STATE, authorized
 from sandboxes.vault.state import KvSecret, KvVersion, VaultState, vault_time
 
 routes = web.RouteTableDef()
@@ -36,8 +36,7 @@ def _store(state: VaultState, mount: str) -> dict[str, KvSecret] | None:
 async def read_secret(request: web.Request) -> web.Response:
     state = request.app[STATE]
     mount, path = request.match_info["mount"], request.match_info["path"]
-    token = caller(request)
-    if token is None or not state.allowed(token, f"{mount}/data/{path}", "read"):
+    if not authorized(request, f"{mount}/data/{path}", "read"):
         return permission_denied()
     store = _store(state, mount)
     if store is None:
@@ -62,9 +61,8 @@ async def write_secret(request: web.Request) -> web.Response:
     state = request.app[STATE]
     mount, path = request.match_info["mount"], request.match_info["path"]
     store = _store(state, mount)
-    token = caller(request)
     exists = store is not None and path in store
-    if token is None or not state.allowed(token, f"{mount}/data/{path}", "update" if exists else "create"):
+    if not authorized(request, f"{mount}/data/{path}", "update" if exists else "create"):
         return permission_denied()
     if store is None:
         return errors(404, f'no handler for route "{mount}/data/{path}". route entry not found.')
@@ -91,8 +89,7 @@ async def write_secret(request: web.Request) -> web.Response:
 async def read_metadata(request: web.Request) -> web.Response:
     state = request.app[STATE]
     mount, path = request.match_info["mount"], request.match_info["path"]
-    token = caller(request)
-    if token is None or not state.allowed(token, f"{mount}/metadata/{path}", "read"):
+    if not authorized(request, f"{mount}/metadata/{path}", "read"):
         return permission_denied()
     secret = (_store(state, mount) or {}).get(path)
     if secret is None:
@@ -116,8 +113,7 @@ async def read_metadata(request: web.Request) -> web.Response:
 async def delete_metadata(request: web.Request) -> web.Response:
     state = request.app[STATE]
     mount, path = request.match_info["mount"], request.match_info["path"]
-    token = caller(request)
-    if token is None or not state.allowed(token, f"{mount}/metadata/{path}", "delete"):
+    if not authorized(request, f"{mount}/metadata/{path}", "delete"):
         return permission_denied()
     (_store(state, mount) or {}).pop(path, None)
     return web.Response(status=204)
