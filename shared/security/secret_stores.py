@@ -5,6 +5,7 @@ The env/file store reads ``Settings`` (``BILLING_<NAME>`` and ``BILLING_<NAME>_P
 """
 
 import asyncio
+import fcntl
 import json
 import os
 from datetime import datetime
@@ -77,11 +78,17 @@ class EnvFileSecretStore:
         return await asyncio.to_thread(self._write, versions)
 
     def _write(self, versions: SecretVersions) -> SecretVersions:
+        self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # One writer at a time across processes, so check-and-set holds between two CLIs or replicas.
+        with (self._dir / ".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._write_locked(versions)
+
+    def _write_locked(self, versions: SecretVersions) -> SecretVersions:
         path = self._file(versions.name)
         stored = self._read(versions.name)
         if path.exists() and stored is not None and stored.version != versions.version:
             raise SecretConflictError(f"secret {versions.name!r} changed since it was read")
-        self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         new_version = (versions.version or 0) + 1
         record = record_of(versions) | {"version": new_version}
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

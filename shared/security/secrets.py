@@ -6,6 +6,7 @@ rotated value is accepted at once. Only the current value signs; current and pre
 until the rotation window ends.
 """
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from shared.security.secret_names import SecretKind, spec_of
-from shared.security.secret_stores import EnvFileSecretStore, SecretStore
+from shared.security.secret_stores import EnvFileSecretStore, SecretConflictError, SecretStore
 from shared.security.secret_values import SecretNotConfiguredError, SecretValue, SecretVersions
 from shared.settings import Settings
 
@@ -139,7 +140,9 @@ class SecretProvider:
     async def ensure_generated(self, name: str) -> SecretValue:
         """The current value, generating and storing one first if ``name`` has none yet."""
         if not await self.is_configured(name):
-            await self.rotate(name)
+            with contextlib.suppress(SecretConflictError):  # another replica generated it first
+                await self.rotate(name)
+            self._cache.pop(name, None)
         return await self.current(name)
 
 
