@@ -6,17 +6,20 @@ from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from services.entitlement_worker.apply_updates import apply_update_message
+from services.entitlement_worker.batches import apply_record_batch
 from services.entitlement_worker.expiry_sweeper import ExpirySweeper
 from shared.db.engine import create_engine, session_factory
 from shared.domain.provider import Provider
 from shared.logging import configure_logging
 from shared.messaging.outbox_relay import OutboxRelay
-from shared.messaging.processing import consumer_record, process_or_dead_letter
 from shared.messaging.producer import create_producer
 from shared.messaging.topics import Topics, ensure_topics
 from shared.security.retention import RetentionSchedule
 from shared.settings import Settings
+
+# Updates per transaction: large enough to amortise the commit and the audit-chain lock, small
+# enough that the lock is not held long (the gateway audits every webhook under the same lock).
+MAX_BATCH = 100
 
 
 def build_app(settings: Settings) -> FastStream:
@@ -40,15 +43,21 @@ def build_app(settings: Settings) -> FastStream:
         group_id=topics.group("entitlement-worker"),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        batch=True,
+        max_records=MAX_BATCH,
+        batch_timeout_ms=100,
     )
-    async def apply_entitlement_update(msg: KafkaMessage) -> None:
-        record = consumer_record(msg)
-
-        async def work() -> None:
-            if await apply_update_message(sessions, record.value or b"", topics.entitlements):
-                relay.wake()
-
-        await process_or_dead_letter(record, work, producer=producer, settings=settings)
+    async def apply_entitlement_updates(msg: KafkaMessage) -> None:
+        # Many updates per transaction (see batches.py); offsets are committed once it returns.
+        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+        await apply_record_batch(
+            records,
+            sessions=sessions,
+            entitlements_topic=topics.entitlements,
+            producer=producer,
+            settings=settings,
+            announced=relay.wake,
+        )
 
     app = FastStream(broker)
 

@@ -1,4 +1,6 @@
-"""Handler: one entitlement update becomes a ledger change and an outbox row, in one transaction."""
+"""Handler: entitlement updates become ledger changes and outbox rows, one transaction per call."""
+
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -12,3 +14,17 @@ async def apply_update_message(
     update = EntitlementUpdate.model_validate_json(value)
     async with sessions() as session, session.begin():
         return await apply_entitlement_update(session, update, entitlements_topic)
+
+
+async def apply_update_batch(
+    sessions: async_sessionmaker[AsyncSession], values: Sequence[bytes], entitlements_topic: str
+) -> bool:
+    """Apply the updates in order in one transaction (any error rolls back all); True if any announced."""
+    updates = [EntitlementUpdate.model_validate_json(value) for value in values]
+    announced = False
+    async with sessions() as session, session.begin():
+        for update in updates:
+            announced = (
+                await apply_entitlement_update(session, update, entitlements_topic) is not None or announced
+            )
+    return announced

@@ -1,0 +1,49 @@
+"""Handler: a batch of entitlement updates in one transaction, else one message at a time.
+
+One transaction per batch takes the audit-chain lock and commits once for many updates (the profile's
+bottleneck). Order is kept (a user's updates share a partition), duplicates are claimed once, and if
+anything in the batch fails the whole transaction rolls back and each message is retried alone, so a
+poison message is dead-lettered by itself and the rest are applied. Offsets are committed afterwards.
+"""
+
+from collections.abc import Callable, Sequence
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.entitlement_worker.apply_updates import apply_update_batch, apply_update_message
+from shared.messaging.processing import process_or_dead_letter
+from shared.observability.metrics import MESSAGES_PROCESSED
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+async def apply_record_batch(
+    records: Sequence[ConsumerRecord[bytes, bytes]],
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    entitlements_topic: str,
+    producer: AIOKafkaProducer,
+    settings: Settings,
+    announced: Callable[[], None],
+) -> None:
+    """Apply ``records`` in one transaction, or each alone (with retries and dead letters) if that fails."""
+    if not records:
+        return
+    try:
+        if await apply_update_batch(sessions, [r.value or b"" for r in records], entitlements_topic):
+            announced()
+        MESSAGES_PROCESSED.labels(records[0].topic, "ok").inc(len(records))
+        return
+    except Exception as exc:
+        log.warning("entitlement_batch_split", size=len(records), error=f"{type(exc).__name__}: {exc}")
+    for record in records:
+
+        async def work(record: ConsumerRecord[bytes, bytes] = record) -> None:
+            if await apply_update_message(sessions, record.value or b"", entitlements_topic):
+                announced()
+
+        await process_or_dead_letter(record, work, producer=producer, settings=settings)
