@@ -81,15 +81,18 @@ async def bench_stack(partitions: int) -> AsyncIterator[BenchStack]:
     run_id = f"{time.strftime('%Y%m%d%H%M%S')}{uuid.uuid4().hex[:4]}"
     database = f"billing_bench_{run_id}"
     ports = sandbox_ports()
-    settings = session_settings(
-        run_id,
-        **sandbox_settings(ports),
-        database_url=f"postgresql+asyncpg://postgres@127.0.0.1:55432/{database}",
-        namespace=f"bench-{run_id}.",
-        kafka_partitions=partitions,
-        secrets_dir=str(REPO_ROOT / ".local" / "bench-secrets" / run_id),
-        log_level="WARNING",
-    )
+    # The test session's settings, but with the services' own polling intervals (tests shorten them).
+    overrides = sandbox_settings(ports) | {
+        "database_url": f"postgresql+asyncpg://postgres@127.0.0.1:55432/{database}",
+        "namespace": f"bench-{run_id}.",
+        "kafka_partitions": partitions,
+        "secrets_dir": str(REPO_ROOT / ".local" / "bench-secrets" / run_id),
+        "log_level": "WARNING",
+        "lightning_poll_interval_s": Settings.model_fields["lightning_poll_interval_s"].default,
+        "expiry_sweep_interval_s": Settings.model_fields["expiry_sweep_interval_s"].default,
+        "secret_cache_ttl_s": Settings.model_fields["secret_cache_ttl_s"].default,
+    }
+    settings = session_settings(run_id, **overrides)
     await prepare_backing_stores(settings, database)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
