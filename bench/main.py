@@ -36,8 +36,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
     result = asyncio.run(run_all(args))
+    path = write_json(result, RESULTS_DIR)  # first: the figures survive a report that fails
+    result["ratios"] = ratios(result)
+    write_json(result, RESULTS_DIR)
     print(render(result))
-    print(f"\nwritten to {write_json(result, RESULTS_DIR)}")
+    print(f"\nwritten to {path}")
 
 
 async def run_all(args: argparse.Namespace) -> dict[str, Any]:
@@ -74,7 +77,6 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             await watcher.stop()
     result["scaling"] = scaling_rows(result["pipeline"])
-    result["ratios"] = ratios(result)
     result["load"] = f"{load_before:.2f}/{os.getloadavg()[0]:.2f}"
     return result
 

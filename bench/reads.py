@@ -65,4 +65,6 @@ async def read_benchmarks(
         "feature_warm": await measure_reads(
             stack, warm_features, concurrency=concurrency, repeat=warm_repeat
         ),
+        # one request in flight: the latency of a read itself, without queueing behind the others
+        "feature_warm_serial": await measure_reads(stack, warm_features, concurrency=1, repeat=2),
     }
