@@ -1,5 +1,6 @@
 """The worker's batches against the real Postgres and Kafka: one transaction for many updates, a
-duplicate in a batch applied once, a poison message dead-lettered alone while the rest are applied."""
+duplicate in a batch applied once, a poison message dead-lettered alone while the rest are applied,
+every change audited in order."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -17,6 +18,8 @@ from shared.domain.packs import MicroSaasPack
 from shared.domain.provider import Provider
 from shared.messaging.producer import create_producer
 from shared.messaging.topics import Topics
+from shared.security.audit import user_subject, verify_audit_chain
+from shared.security.tables import AuditLogRow
 from tests.conftest import Stack, revenuecat_product_of
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -124,3 +127,22 @@ async def test_batch_of_new_entitlements_wakes_the_outbox_relay(
     values = [_update(f"{user_id}-{i}", product).model_dump_json().encode() for i in range(3)]
 
     assert await _apply(stack, producer, _records(stack, values, user_id)) == 1
+
+
+async def test_batch_audits_each_change_in_order_and_keeps_the_chain_intact(
+    stack: Stack, producer: AIOKafkaProducer, subscription_pack: MicroSaasPack, user_id: str
+) -> None:
+    product = revenuecat_product_of(subscription_pack)
+    users = [f"{user_id}-{i}" for i in range(3)]
+    values = [_update(user, product).model_dump_json().encode() for user in users]
+
+    await _apply(stack, producer, _records(stack, values, user_id))
+
+    async with stack.sessions() as session:
+        subjects = await session.execute(
+            select(AuditLogRow.subject)
+            .where(AuditLogRow.subject.in_([user_subject(u) for u in users]))
+            .order_by(AuditLogRow.seq)
+        )
+        assert list(subjects.scalars()) == [user_subject(u) for u in users]
+        assert (await verify_audit_chain(session)).broken_at_seq is None
