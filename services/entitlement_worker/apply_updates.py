@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db.entitlements import DEFERRED_AUDIT, append_deferred_audit, apply_entitlement_update
+from shared.db.entitlements import apply_entitlement_update
 from shared.domain.entitlements import EntitlementEventType, EntitlementUpdate
 
 
@@ -23,11 +23,8 @@ async def apply_update_batch(
     updates = [EntitlementUpdate.model_validate_json(value) for value in values]
     announced = False
     async with sessions() as session, session.begin():
-        # The audit chain is one lock for every writer (the gateway too): take it at the end only.
-        session.info[DEFERRED_AUDIT] = []
         for update in updates:
             announced = (
                 await apply_entitlement_update(session, update, entitlements_topic) is not None or announced
             )
-        await append_deferred_audit(session)
     return announced

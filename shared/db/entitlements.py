@@ -93,29 +93,11 @@ async def _apply_to_entitlement(
     row.status_reason = update.reason
     row.updated_at = datetime.now(UTC)
     # Audited in this transaction: the change and its audit row commit (or roll back) together.
-    await _audit(session, _audit_entry(update, pack, purchase_reference, previous_status, event_type))
+    await append_audit(session, _audit_entry(update, pack, purchase_reference, previous_status, event_type))
     if event_type is not None:
         await session.flush()
         session.add(_outbox_row(entitlements_topic, event_type, row, pack, update))
     return event_type
-
-
-DEFERRED_AUDIT = "deferred_audit"
-
-
-async def _audit(session: AsyncSession, entry: AuditEntry) -> None:
-    """Append now, or, in a batch (``session.info[DEFERRED_AUDIT]``), just before its commit."""
-    deferred: list[AuditEntry] | None = session.info.get(DEFERRED_AUDIT)
-    if deferred is None:
-        await append_audit(session, entry)
-    else:
-        deferred.append(entry)
-
-
-async def append_deferred_audit(session: AsyncSession) -> None:
-    """Write a batch's audit rows, in order; the audit-chain lock is then held only until the commit."""
-    for entry in session.info.pop(DEFERRED_AUDIT, []):
-        await append_audit(session, entry)
 
 
 def _audit_entry(
