@@ -35,7 +35,7 @@ def _update(
 
 async def _apply(stack: Stack, update: EntitlementUpdate) -> EntitlementEventType | None:
     async with stack.sessions() as session, session.begin():
-        return await apply_entitlement_update(session, update, "entitlements-topic")
+        return await apply_entitlement_update(session, update, stack.topics.entitlements)
 
 
 async def _state(stack: Stack, user_id: str) -> tuple[list[str], int]:

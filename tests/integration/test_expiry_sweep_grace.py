@@ -29,7 +29,7 @@ async def _activate_expiring(stack: Stack, user_id: str, pack: MicroSaasPack, ex
         expires_at=expires_at,
     )
     async with stack.sessions() as session, session.begin():
-        await apply_entitlement_update(session, update, "entitlements-topic")
+        await apply_entitlement_update(session, update, stack.topics.entitlements)
 
 
 async def _swept_users(stack: Stack, now: datetime) -> set[str]:
