@@ -12,10 +12,10 @@ import orjson
 from aiohttp import web
 
 from services.gateway.auth import principal_of, route_pattern
-from services.gateway.context import GATEWAY
 from services.gateway.route_policy import policy_for
+from services.gateway.security import SECURITY
 from shared.security.api_keys import Scope
-from shared.security.audit import AuditEntry, append_audit, user_subject
+from shared.security.audit import AuditEntry, user_subject
 
 REQUEST_ID_HEADER = "X-Request-Id"
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -92,7 +92,6 @@ async def audit_requests(request: web.Request, handler: Any) -> web.StreamRespon
     request_id = uuid.uuid4().hex
     entry = audit_entry_for(request, response, request_id)
     if entry is not None:
-        async with request.app[GATEWAY].sessions() as session, session.begin():
-            await append_audit(session, entry)
+        await request.app[SECURITY].audit.append(entry)
         response.headers[REQUEST_ID_HEADER] = request_id
     return response

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from services.gateway.context import GATEWAY
+from shared.security.audit_batches import AuditBatchWriter
 from shared.security.rate_limit import RateLimiter
 from shared.security.secrets import SecretProvider, build_secret_provider
 from shared.settings import Settings
@@ -21,6 +22,7 @@ class SecurityContext:
     settings: Settings
     secrets: SecretProvider
     rate_limiter: RateLimiter
+    audit: AuditBatchWriter
 
 
 SECURITY = web.AppKey("security", SecurityContext)
@@ -47,7 +49,11 @@ def install_security(app: web.Application, settings: Settings) -> None:
         else:  # fail at start, not on the first webhook, when Vault lacks the key
             await provider.current("ack_signing_secret")
         gateway = app[GATEWAY]
-        app[SECURITY] = SecurityContext(settings, provider, RateLimiter(gateway.redis, settings.namespace))
+        audit = AuditBatchWriter(gateway.sessions)
+        app[SECURITY] = SecurityContext(
+            settings, provider, RateLimiter(gateway.redis, settings.namespace), audit
+        )
         yield
+        await audit.close()
 
     app.cleanup_ctx.append(resources)
