@@ -9,10 +9,11 @@ chmod 755 "$LOCAL_DIR"
 now_ms() { date +%s%3N; }
 
 start_postgres() {
-  local data="$LOCAL_DIR/postgres" sock="$LOCAL_DIR/pg-socket" runas=()
+  local data="$PG_DIR/postgres" sock="$PG_DIR/pg-socket" runas=()
   # initdb and pg_ctl refuse to run as root: run them as the postgres user then.
   [ "$(id -u)" -eq 0 ] && runas=(runuser -u postgres --)
-  mkdir -p "$sock"
+  mkdir -p "$PG_DIR" "$sock"
+  chmod 755 "$PG_DIR"
   [ "$(id -u)" -eq 0 ] && chown postgres "$sock"
   if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
     echo "postgres: already up on 127.0.0.1:$PG_PORT"; return

@@ -14,7 +14,7 @@ fi
 if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; echo "redis: stopped"
 fi
-if [ -f "$LOCAL_DIR/postgres/postmaster.pid" ]; then
+if [ -f "$PG_DIR/postgres/postmaster.pid" ]; then
   runas=(); [ "$(id -u)" -eq 0 ] && runas=(runuser -u postgres --)
-  "${runas[@]}" "$PG_BIN/pg_ctl" -D "$LOCAL_DIR/postgres" -m fast -w stop >/dev/null && echo "postgres: stopped"
+  "${runas[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/postgres" -m fast -w stop >/dev/null && echo "postgres: stopped"
 fi
