@@ -66,6 +66,8 @@ async def api_guard(request: web.Request, handler: Any) -> web.StreamResponse:
             request.transport.close()  # the client sees the connection die without an answer
             raise web.HTTPServiceUnavailable()
         return web.json_response({"code": 7110, "message": "Internal server error"}, status=fault.status)
+    if (missing := _project(request)) is not None:
+        return missing
     response = await handler(request)
     if api == "v2":
         usage = state.faults.calls("v2")
@@ -87,7 +89,9 @@ async def get_subscriber(request: web.Request) -> web.Response:
 
 
 def _project(request: web.Request) -> web.Response | None:
-    if request.match_info["project_id"] != request.app[STATE].config.project_id:
+    """404 for a v2 path naming another project than the sandbox's."""
+    project_id = request.match_info.get("project_id")
+    if project_id is not None and project_id != request.app[STATE].config.project_id:
         return v2_error(404, "resource_missing", "Project not found")
     return None
 
@@ -119,16 +123,12 @@ async def _json(request: web.Request) -> dict[str, Any] | web.Response:
 
 @routes.get("/v2/projects/{project_id}/products")
 async def list_products(request: web.Request) -> web.Response:
-    if (missing := _project(request)) is not None:
-        return missing
     catalog = request.app[STATE].sandbox.catalog
     return web.json_response(_page(request, [p.render() for p in catalog.products.values()]))
 
 
 @routes.post("/v2/projects/{project_id}/products")
 async def create_product(request: web.Request) -> web.Response:
-    if (missing := _project(request)) is not None:
-        return missing
     body = await _json(request)
     if isinstance(body, web.Response):
         return body
@@ -148,8 +148,6 @@ async def create_product(request: web.Request) -> web.Response:
 
 @routes.get("/v2/projects/{project_id}/products/{product_id}")
 async def get_product(request: web.Request) -> web.Response:
-    if (missing := _project(request)) is not None:
-        return missing
     product = request.app[STATE].sandbox.catalog.products.get(request.match_info["product_id"])
     if product is None:
         return v2_error(404, "resource_missing", "Product not found")
@@ -158,8 +156,6 @@ async def get_product(request: web.Request) -> web.Response:
 
 @routes.get("/v2/projects/{project_id}/entitlements")
 async def list_entitlements(request: web.Request) -> web.Response:
-    if (missing := _project(request)) is not None:
-        return missing
     catalog = request.app[STATE].sandbox.catalog
     expand = _expand(request, "product")
     items = [catalog.render_entitlement(e, expand) for e in catalog.entitlements.values()]
@@ -168,8 +164,6 @@ async def list_entitlements(request: web.Request) -> web.Response:
 
 @routes.post("/v2/projects/{project_id}/entitlements")
 async def create_entitlement(request: web.Request) -> web.Response:
-    if (missing := _project(request)) is not None:
-        return missing
     body = await _json(request)
     if isinstance(body, web.Response):
         return body
@@ -184,8 +178,6 @@ async def create_entitlement(request: web.Request) -> web.Response:
 
 @routes.get("/v2/projects/{project_id}/entitlements/{entitlement_id}/products")
 async def entitlement_products(request: web.Request) -> web.Response:
-    if (missing := _project(request)) is not None:
-        return missing
     catalog = request.app[STATE].sandbox.catalog
     entitlement = catalog.entitlements.get(request.match_info["entitlement_id"])
     if entitlement is None:
@@ -197,8 +189,6 @@ async def entitlement_products(request: web.Request) -> web.Response:
 @routes.post("/v2/projects/{project_id}/entitlements/{entitlement_id}/actions/{action}")
 async def entitlement_products_action(request: web.Request) -> web.Response:
     """``attach_products`` / ``detach_products`` with ``{"product_ids": [...]}`` (idempotent)."""
-    if (missing := _project(request)) is not None:
-        return missing
     catalog = request.app[STATE].sandbox.catalog
     entitlement = catalog.entitlements.get(request.match_info["entitlement_id"])
     action = request.match_info["action"]
@@ -222,8 +212,6 @@ async def entitlement_products_action(request: web.Request) -> web.Response:
 
 @routes.get("/v2/projects/{project_id}/offerings")
 async def list_offerings(request: web.Request) -> web.Response:
-    if (missing := _project(request)) is not None:
-        return missing
     catalog = request.app[STATE].sandbox.catalog
     expand = _expand(request, "package")
     items = [catalog.render_offering(o, expand) for o in catalog.offerings.values()]
@@ -232,8 +220,6 @@ async def list_offerings(request: web.Request) -> web.Response:
 
 @routes.post("/v2/projects/{project_id}/offerings")
 async def create_offering(request: web.Request) -> web.Response:
-    if (missing := _project(request)) is not None:
-        return missing
     body = await _json(request)
     if isinstance(body, web.Response):
         return body
@@ -247,8 +233,6 @@ async def create_offering(request: web.Request) -> web.Response:
 
 @routes.get("/v2/projects/{project_id}/offerings/{offering_id}")
 async def get_offering(request: web.Request) -> web.Response:
-    if (missing := _project(request)) is not None:
-        return missing
     catalog = request.app[STATE].sandbox.catalog
     offering = catalog.offerings.get(request.match_info["offering_id"])
     if offering is None:
@@ -258,8 +242,6 @@ async def get_offering(request: web.Request) -> web.Response:
 
 @routes.get("/v2/projects/{project_id}/offerings/{offering_id}/packages")
 async def list_packages(request: web.Request) -> web.Response:
-    if (missing := _project(request)) is not None:
-        return missing
     catalog = request.app[STATE].sandbox.catalog
     offering = catalog.offerings.get(request.match_info["offering_id"])
     if offering is None:
@@ -269,8 +251,6 @@ async def list_packages(request: web.Request) -> web.Response:
 
 @routes.post("/v2/projects/{project_id}/offerings/{offering_id}/packages")
 async def create_package(request: web.Request) -> web.Response:
-    if (missing := _project(request)) is not None:
-        return missing
     catalog = request.app[STATE].sandbox.catalog
     offering = catalog.offerings.get(request.match_info["offering_id"])
     if offering is None:
@@ -288,8 +268,6 @@ async def create_package(request: web.Request) -> web.Response:
 @routes.post("/v2/projects/{project_id}/packages/{package_id}/actions/attach_products")
 async def attach_package_products(request: web.Request) -> web.Response:
     """``{"products": [{"product_id", "eligibility_criteria"}]}``; attaching twice changes nothing."""
-    if (missing := _project(request)) is not None:
-        return missing
     catalog = request.app[STATE].sandbox.catalog
     package = catalog.find_package(request.match_info["package_id"])
     if package is None:

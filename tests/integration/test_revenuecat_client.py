@@ -143,3 +143,11 @@ async def test_product_edited_in_the_sandbox_shows_the_drift(sandbox: str, http:
     )
     await http.patch(f"{sandbox}/control/products/com.hto.drift", json={"display_name": "Edited by hand"})
     assert (await client.get_v2(f"products/{product['id']}"))["display_name"] == "Edited by hand"
+
+
+async def test_sandbox_v2_answers_404_for_another_project(sandbox: str, http: httpx.AsyncClient) -> None:
+    response = await http.get(
+        f"{sandbox}/v2/projects/proj_someone_else/products", headers={"Authorization": f"Bearer {API_KEY}"}
+    )
+    assert response.status_code == 404
+    assert response.json()["type"] == "resource_missing"
