@@ -8,12 +8,12 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db.catalog import upsert_pack
 from shared.db.engine import create_engine, session_factory
 from shared.domain.packs import BillingKind, MicroSaasPack, ProviderProduct
 from shared.domain.provider import Provider
 from shared.messaging.topics import Topics
 from shared.settings import Settings
+from tests.infra.packs import upsert_pack
 from tests.infra.security import create_full_scope_key
 from tests.infra.services import (
     REPO_ROOT,
