@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from services.catalog_sync.providers import build_provider_catalogs
 from services.catalog_sync.reconcile import SyncOutcome, reconcile
+from shared.connectors.base import ProviderResources
 from shared.db.catalog_models import CatalogSyncReport
 from shared.db.models import BillingCatalogProvider
 from shared.domain.provider import Provider
@@ -59,7 +60,7 @@ async def sync(stack: Stack) -> AsyncIterator[Any]:
     async with httpx.AsyncClient(timeout=15) as http:
 
         async def run() -> dict[Provider, SyncOutcome]:
-            catalogs = build_provider_catalogs(stack.settings, http, redis)
+            catalogs = build_provider_catalogs(ProviderResources(stack.settings, http, stack.sessions, redis))
             outcomes = await reconcile(stack.sessions, catalogs, trigger="test")
             return {o.provider: o for o in outcomes}
 

@@ -69,12 +69,12 @@ async def test_lost_notification_is_caught_by_the_poll(
         await nwc.drop_notifications(False)
     polls = stack.published.on(
         stack.topics.webhooks_raw,
-        lambda r: r.headers.get("lightning-source") == b"poll" and session["hash"].encode() in r.value,
+        lambda r: r.headers.get("delivery-source") == b"poll" and session["hash"].encode() in r.value,
     )
     assert polls
     assert not stack.published.on(
         stack.topics.webhooks_raw,
-        lambda r: r.headers.get("lightning-source") == b"nwc" and session["hash"].encode() in r.value,
+        lambda r: r.headers.get("delivery-source") == b"nwc" and session["hash"].encode() in r.value,
     )
 
 

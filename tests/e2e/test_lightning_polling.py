@@ -32,7 +32,7 @@ async def test_settlement_without_any_webhook_is_found_by_the_poll(
 
     assert event.json()["data"]["status"] == "active"
     raw = stack.published.on(
-        stack.topics.webhooks_raw, lambda r: r.headers.get("lightning-source") == b"btcpay"
+        stack.topics.webhooks_raw, lambda r: r.headers.get("delivery-source") == b"btcpay"
     )
     assert not [r for r in raw if invoice_id.encode() in r.value and b"InvoiceSettled" in r.value]
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from apps.stack.processes import REPO_ROOT
 from tests.conftest import Stack
-from tests.infra.services import REPO_ROOT
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from apps.stack.seed import upsert_pack
 from shared.connectors.lightning.tables import LightningDelivery, LightningInvoice, LightningRefund
 from shared.domain.packs import BillingKind, MicroSaasPack, ProviderProduct
 from shared.domain.provider import Provider
 from tests.conftest import Stack
-from tests.infra.packs import upsert_pack
 from tests.infra.topic_collector import Published
 
 T = TypeVar("T")
