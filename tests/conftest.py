@@ -122,3 +122,14 @@ def auth_headers(stack: Stack) -> Iterator[dict[str, str]]:
         "Authorization": stack.settings.revenuecat_webhook_authorization.get_secret_value(),
         "Content-Type": "application/json",
     }
+
+
+STACK_MARKERS = ("kafka", "postgres", "redis")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test on the session stack needs all three real services: the stack marks it itself."""
+    for item in items:
+        if "stack" in getattr(item, "fixturenames", ()):
+            for name in STACK_MARKERS:
+                item.add_marker(getattr(pytest.mark, name))

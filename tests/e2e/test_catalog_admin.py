@@ -13,7 +13,6 @@ from shared.security.api_keys import Scope, create_api_key
 from tests.conftest import Stack
 from tests.infra.catalog import extra_service, unique_suffix
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 ADMIN_KEY = secrets.token_urlsafe(24)
 
 

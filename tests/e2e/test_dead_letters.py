@@ -3,7 +3,6 @@
 import uuid
 from datetime import UTC, datetime
 
-import pytest
 from aiokafka import AIOKafkaProducer
 
 from apps.stack.seed import upsert_pack
@@ -13,8 +12,6 @@ from shared.domain.provider import Provider
 from shared.messaging.dead_letters import read_dead_letters, replay_dead_letters
 from shared.messaging.topics import Topics
 from tests.conftest import Stack
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 async def _produce(

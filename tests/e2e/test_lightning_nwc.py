@@ -4,7 +4,6 @@ relay, lookup_invoice as the proof, and the poll when the notification never com
 import hashlib
 
 import httpx
-import pytest
 
 from shared.connectors.lightning.adapter import LightningAdapter, configured_backends
 from shared.connectors.lightning.bolt11_invoices import decode_invoice
@@ -22,7 +21,6 @@ from tests.infra.lightning import (
     nwc_fixture,  # noqa: F401
 )
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 ACTIVATED = "entitlement.activated"
 
 

@@ -1,7 +1,6 @@
 """Polling fallback: a BTCPay invoice paid while every webhook is lost still activates."""
 
 import httpx
-import pytest
 
 from tests.conftest import Stack
 from tests.infra.lightning import (
@@ -11,8 +10,6 @@ from tests.infra.lightning import (
     entitlement_event,
     lightning_pack,
 )
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 async def test_settlement_without_any_webhook_is_found_by_the_poll(

@@ -5,7 +5,6 @@ from datetime import datetime
 from decimal import Decimal
 
 import httpx
-import pytest
 from lnurl import url_decode
 from redis.asyncio import Redis
 
@@ -23,7 +22,6 @@ from tests.infra.lightning import (
     lightning_pack,
 )
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 ACTIVATED = "entitlement.activated"
 
 

@@ -4,13 +4,9 @@ import asyncio
 import sys
 from urllib.parse import urlsplit
 
-import pytest
-
 from apps.stack.processes import REPO_ROOT, settings_env
 from tests.conftest import Stack
 from tests.infra.revenuecat import make_pack
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 async def test_purchase_command_shows_the_new_entitlement(stack: Stack, user_id: str) -> None:

@@ -19,13 +19,6 @@ from tests.infra.revenuecat import (
     wait_until_applied,
 )
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
-
-@pytest.fixture
-def rc(stack: Stack, http: httpx.AsyncClient) -> RevenueCatSandbox:
-    return RevenueCatSandbox(http, stack.sandbox_urls["revenuecat"])
-
 
 @pytest.fixture
 async def product(stack: Stack) -> str:

@@ -12,8 +12,6 @@ from shared.connectors.registry import secret_specs
 from shared.security.secrets import build_secret_provider
 from tests.conftest import Stack
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
 
 async def ack_key(stack: Stack) -> Webhook:
     """The gateway's current acknowledgement key, read as the gateway reads it."""

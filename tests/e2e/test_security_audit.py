@@ -14,8 +14,6 @@ from shared.security.retention import run_retention
 from tests.conftest import Stack
 from tests.infra.security import audit_rows_after, billing_cli
 
-pytestmark = [pytest.mark.postgres]
-
 
 async def append(stack: Stack, n: int) -> int:
     async with stack.sessions() as session, session.begin():

@@ -1,10 +1,9 @@
 """Secret rotation through ``billing secrets``: the old value verifies inside the window, not after;
 only the new acknowledgement key signs once rotated."""
 
-import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 
 import httpx
 import orjson
@@ -15,8 +14,7 @@ from shared.connectors.registry import secret_specs
 from shared.security.secrets import build_secret_provider
 from tests.conftest import Stack
 from tests.infra.security import audit_head_seq, audit_rows_after, billing_cli
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+from tests.infra.waiting import eventually
 
 NAME = "revenuecat_webhook_authorization"
 
@@ -40,15 +38,6 @@ async def webhook_status(stack: Stack, authorization: str) -> int:
             headers={"Authorization": authorization, "Content-Type": "application/json"},
         )
     return response.status_code
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 20) -> bool:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(0.1)
-    return True
 
 
 @pytest.fixture

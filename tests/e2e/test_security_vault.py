@@ -26,8 +26,6 @@ from tests.conftest import Stack
 from tests.infra.security import billing_cli
 from tests.infra.vault import VaultSandbox, running_vault
 
-pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
-
 NAME = "revenuecat_webhook_authorization"
 
 

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -146,9 +146,3 @@ async def refund_by_id(session: AsyncSession, refund_id: uuid.UUID) -> Lightning
     return (
         await session.execute(select(LightningRefund).where(LightningRefund.id == refund_id))
     ).scalar_one_or_none()
-
-
-async def stop_polling(session: AsyncSession, invoice_id: uuid.UUID) -> None:
-    await session.execute(
-        update(LightningInvoice).where(LightningInvoice.id == invoice_id).values(next_poll_at=None)
-    )

@@ -9,15 +9,12 @@ from pydantic import ValidationError
 
 from shared.connectors.base import AcceptedWebhook, WebhookRejected
 from shared.connectors.lightning.btcpay.webhook_events import BtcpayWebhookEvent
-from shared.connectors.lightning.webhook_signatures import (
-    btcpay_signature_matches,
-    standard_webhook_headers,
-    standard_webhook_verified,
-)
+from shared.connectors.lightning.btcpay.webhook_signature import btcpay_signature_matches
 from shared.domain.provider import Provider
 from shared.messaging.raw_deliveries import RawDelivery
 from shared.security.secret_values import as_secret_str
 from shared.security.secrets import SecretProvider
+from shared.security.webhook_signing import signature_headers, signed_with
 
 
 async def verify_lightning_webhook(
@@ -38,10 +35,10 @@ async def verify_lightning_webhook(
             field = ".".join(str(p) for p in first["loc"]) or None
             raise WebhookRejected(400, "invalid_webhook", first["msg"], field) from exc
         return _accepted("btcpay", event.dedupe_key, event.type, body)
-    if (standard := standard_webhook_headers(headers)) is not None:
+    if (standard := signature_headers(headers)) is not None:
         if not await secrets.verify(
             "alby_webhook_secret",
-            lambda secret: standard_webhook_verified(headers, body, as_secret_str(secret)),
+            lambda secret: signed_with(secret, headers, body),
         ):
             raise WebhookRejected(
                 401, "unauthorized", "webhook-signature does not match (or the timestamp is too far off)"

@@ -64,7 +64,3 @@ class BtcpayWebhookEvent(BaseModel):
     def dedupe_key(self) -> str:
         """A redelivery carries its first attempt's id: every attempt of one event has one key."""
         return self.original_delivery_id or self.delivery_id
-
-    @property
-    def normalized_payment_method_id(self) -> str | None:
-        return normalize_payment_method_id(self.payment_method_id or self.payment_method)
