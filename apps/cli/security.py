@@ -11,8 +11,8 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.bootstrap import command_runtime
 from shared.connectors.registry import raw_payload_columns, secret_specs
-from shared.db.engine import create_engine, session_factory
 from shared.security.api_keys import create_api_key, list_api_keys, parse_scopes, revoke_api_key
 from shared.security.audit import AuditEntry, append_audit, verify_audit_chain
 from shared.security.retention import run_retention
@@ -37,12 +37,8 @@ def _actor() -> str:
 
 
 async def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    engine = create_engine(get_settings().database_url, pool_size=1)
-    try:
-        async with session_factory(engine)() as session, session.begin():
-            return await work(session)
-    finally:
-        await engine.dispose()
+    async with command_runtime(get_settings()) as runtime, runtime.sessions.begin() as session:
+        return await work(session)
 
 
 @secrets_app.command("rotate")

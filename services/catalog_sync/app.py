@@ -9,19 +9,16 @@ tried again by the next run: the schedule (``catalog_sync_interval_s``) guarante
 import asyncio
 from typing import Any
 
-import httpx
 import structlog
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
-from redis.asyncio import Redis
 
 from services.catalog_sync.providers import build_provider_catalogs
 from services.catalog_sync.reconcile import reconcile
 from services.catalog_sync.runner import SyncRunner
-from shared.connectors.base import ProviderResources
-from shared.db.engine import create_engine, session_factory
+from shared.bootstrap import bootstrap
 from shared.logging import configure_logging
-from shared.messaging.topics import Topics, ensure_topics
+from shared.messaging.topics import ensure_topics
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -29,13 +26,10 @@ log = structlog.get_logger(__name__)
 
 def build_app(settings: Settings) -> FastStream:
     configure_logging(settings)
-    topics = Topics(settings.namespace)
+    runtime = bootstrap(settings, pool_size=2)
+    topics, sessions = runtime.topics, runtime.sessions
     broker = KafkaBroker(settings.kafka_bootstrap)
-    engine = create_engine(settings.database_url, pool_size=2)
-    sessions = session_factory(engine)
-    http = httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=3.0))
-    redis = Redis.from_url(settings.redis_url)
-    catalogs = build_provider_catalogs(ProviderResources(settings, http, sessions, redis))
+    catalogs = build_provider_catalogs(runtime.provider_resources)
 
     async def run(trigger: str) -> None:
         await reconcile(sessions, catalogs, trigger=trigger)
@@ -71,8 +65,6 @@ def build_app(settings: Settings) -> FastStream:
         for task in schedule:
             task.cancel()
         await asyncio.gather(*schedule, return_exceptions=True)
-        await http.aclose()
-        await redis.aclose()
-        await engine.dispose()
+        await runtime.close()
 
     return app

@@ -11,6 +11,7 @@ from services.gateway import (
     features,
     health,
     packs,
+    revocations,
     webhooks,
 )
 from services.gateway.context import GATEWAY, GatewayContext
@@ -36,6 +37,7 @@ def build_app(settings: Settings) -> web.Application:
     app.add_routes(packs.routes)
     app.add_routes(features.routes)
     app.add_routes(admin.routes)
+    app.add_routes(revocations.routes)
     app.add_routes(health.routes)
     # Every provider's routes are served; a provider not configured here answers them with a 422.
     for plugin in REGISTERED_PROVIDERS:
