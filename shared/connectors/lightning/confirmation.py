@@ -38,13 +38,17 @@ class ReceiptValidator:
         async with self._sessions() as session:
             invoice = await invoice_store.invoice_for_check(session, check, lock=False)
         if invoice is None:
+            async with self._sessions() as session, session.begin():
+                await invoice_store.record_delivery_outcome(session, check, [])
             return []
         reading = await self.backend_for(invoice).read_invoice(invoice)
         async with self._sessions() as session, session.begin():
             locked = await invoice_store.invoice_by_id(session, invoice.id, lock=True)
             assert locked is not None
             await record_reading(session, locked, reading)
-            return [settlement_update(locked)] if locked.status in ("settled", "refunded") else []
+            updates = [settlement_update(locked)] if locked.status in ("settled", "refunded") else []
+            await invoice_store.record_delivery_outcome(session, check, updates)
+            return updates
 
     def backend_for(self, invoice: LightningInvoice) -> LightningBackend:
         backend = self._backends.get(invoice.backend)

@@ -90,10 +90,13 @@ class Refunds:
         assert check.pull_payment_id is not None and check.payout_id is not None
         async with self._sessions() as session:
             refund = await invoice_store.refund_by_pull_payment(session, check.pull_payment_id)
-            if refund is None:
-                return []
-            invoice = await invoice_store.invoice_by_id(session, refund.invoice_id, lock=False)
-            assert invoice is not None
+            invoice = (
+                await invoice_store.invoice_by_id(session, refund.invoice_id, lock=False) if refund else None
+            )
+        if invoice is None:
+            async with self._sessions() as session, session.begin():
+                await invoice_store.record_delivery_outcome(session, check, [])
+            return []
         backend = self._backends.get(invoice.backend)
         if backend is None:
             raise ProviderError("lightning", f"back end {invoice.backend} is not configured", retryable=True)
@@ -106,11 +109,13 @@ class Refunds:
             refund.updated_at = datetime.now(UTC)
             if state == PAYOUT_CANCELLED and refund.state == "processing":
                 refund.state = "cancelled"
-            if state != PAYOUT_DONE:
-                return []
-            refund.state = "completed"
-            locked.status = "refunded"
-            return [_revocation(locked, refund.updated_at)]
+            updates = []
+            if state == PAYOUT_DONE:
+                refund.state = "completed"
+                locked.status = "refunded"
+                updates.append(_revocation(locked, refund.updated_at))
+            await invoice_store.record_delivery_outcome(session, check, updates)
+            return updates
 
 
 def _revocation(invoice: LightningInvoice, at: datetime) -> EntitlementUpdate:
