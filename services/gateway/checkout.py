@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from services.gateway.context import GATEWAY
 from services.gateway.idempotency import IdempotencyConflictError, StoredAnswer
-from shared.db.catalog import find_pack_by_slug, pack_from_row
+from shared.db.catalog import find_pack_by_id_or_slug, pack_from_row
 from shared.db.checkout_sessions import record_checkout_session
 from shared.domain.checkout import CheckoutInput
 from shared.domain.errors import ProviderError
@@ -52,15 +52,21 @@ async def _start_checkout(request: web.Request, checkout: CheckoutInput) -> Stor
     connector = ctx.connectors.get(checkout.provider)
     if connector is None:
         return _error(422, "provider_unavailable", f"{checkout.provider.value} is not configured", "provider")
+    named_by = "packId" if checkout.pack_slug is None else "packSlug"
     async with ctx.sessions() as session:
-        row = await find_pack_by_slug(session, checkout.pack_slug)
+        row = await find_pack_by_id_or_slug(session, checkout.pack_id)
     if row is None or not row.is_active:
-        return _error(404, "pack_not_found", f"no active pack {checkout.pack_slug!r}", "packSlug")
+        return _error(404, "pack_not_found", f"no active pack {checkout.pack_id!r}", named_by)
+    if checkout.pack_slug is not None and checkout.pack_slug != row.slug:
+        message = f"packSlug {checkout.pack_slug!r} is not the slug of pack {checkout.pack_id!r}"
+        return _error(400, "invalid_checkout", message, "packSlug")
     try:
         started = await connector.create_checkout_session(checkout, pack_from_row(row))
     except ProviderError as exc:
         log.warning("checkout_provider_error", provider=exc.provider, error=str(exc))
         return _error(502 if exc.retryable else 422, "provider_error", str(exc))
+    # Recorded (and answered) with what the client asked for beside what the provider handed out.
+    started = started.model_copy(update={"pack_id": row.id, "metadata": dict(checkout.metadata)})
     async with ctx.sessions() as session, session.begin():
         await record_checkout_session(session, started, row.id)
     log.info("checkout_created", provider=checkout.provider.value, session_id=str(started.id))

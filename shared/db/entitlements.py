@@ -16,6 +16,7 @@ from shared.domain.entitlements import (
     EntitlementEventType,
     EntitlementStatus,
     EntitlementUpdate,
+    EntitlementView,
     event_type_for_transition,
 )
 from shared.security.audit import AuditEntry, append_audit, user_subject
@@ -147,19 +148,20 @@ def _outbox_row(
 
 
 def entitlement_view(row: UserEntitlement, pack_slug: str) -> dict[str, Any]:
-    """The public shape of one entitlement (API responses and event data)."""
-    return {
-        "entitlement_id": str(row.id),
-        "user_id": row.user_id,
-        "pack_id": str(row.catalog_id),
-        "pack_slug": pack_slug,
-        "status": row.status,
-        "source_provider": row.source_provider,
-        "purchase_reference": row.purchase_reference,
-        "activated_at": row.activated_at.isoformat() if row.activated_at else None,
-        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
-        "reason": row.status_reason,
-    }
+    """The public shape of one entitlement (API responses and event data): ``EntitlementView``."""
+    view = EntitlementView(
+        entitlement_id=row.id,
+        user_id=row.user_id,
+        pack_id=row.catalog_id,
+        pack_slug=pack_slug,
+        status=EntitlementStatus(row.status),
+        provider=row.source_provider,
+        reference=row.purchase_reference,
+        activation_date=row.activated_at,
+        expiration_date=row.expires_at,
+        reason=row.status_reason,
+    )
+    return view.model_dump(mode="json")
 
 
 async def list_user_entitlements(session: AsyncSession, user_id: str) -> list[dict[str, Any]]:

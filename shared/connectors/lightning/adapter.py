@@ -111,6 +111,7 @@ class LightningAdapter:
                 lnurl_metadata=metadata,
                 success_url=checkout.success_url,
                 item_code=listing.provider_product_id,
+                metadata=checkout.metadata,
             )
         )
         purchase_reference = renewing.purchase_reference if renewing is not None else issued.payment_hash

@@ -10,7 +10,11 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.connectors.revenuecat.checkout_links import hosted_paywall_url, web_purchase_link
+from shared.connectors.revenuecat.checkout_links import (
+    checkout_attributes,
+    hosted_paywall_url,
+    web_purchase_link,
+)
 from shared.connectors.revenuecat.client import PROVIDER, RevenueCatClient
 from shared.connectors.revenuecat.customer_info import CustomerInfo
 from shared.connectors.revenuecat.events import RevenueCatEvent, RevenueCatWebhook
@@ -82,6 +86,9 @@ class RevenueCatAdapter:
             if token
             else None
         )
+        if checkout.metadata:
+            attributes = checkout_attributes(checkout.metadata, int(datetime.now(UTC).timestamp() * 1000))
+            await self.client.update_subscriber_attributes(app_user_id, attributes)
         return CheckoutSession(
             id=uuid.uuid4(),
             user_id=checkout.user_id,
