@@ -1,0 +1,60 @@
+"""A Redis outage for one process only: a TCP link to the shared Redis that a test cuts and restores.
+
+The shared Redis is never stopped (other sessions use it); a service started with ``redis_url``
+pointing at the link sees connection refusals while it is cut, and the real Redis once restored.
+"""
+
+import asyncio
+import contextlib
+from tests.infra.services import free_port
+
+CHUNK_BYTES = 65536
+
+
+class RedisLink:
+    """Forwards 127.0.0.1:<port> to the real Redis; ``cut`` refuses and drops every connection."""
+
+    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+        self.port = free_port()
+        self._upstream = (upstream_host, upstream_port)
+        self._server: asyncio.Server | None = None
+        self._open: set[asyncio.StreamWriter] = set()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    async def restore(self) -> None:
+        self._server = await asyncio.start_server(self._forward, "127.0.0.1", self.port, reuse_address=True)
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in list(self._open):
+            writer.close()
+        self._open.clear()
+
+    async def _forward(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(*self._upstream)
+        except OSError:
+            client_writer.close()
+            return
+        self._open |= {client_writer, upstream_writer}
+        await asyncio.gather(
+            _pipe(client_reader, upstream_writer), _pipe(upstream_reader, client_writer), return_exceptions=True
+        )
+        self._open -= {client_writer, upstream_writer}
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while chunk := await reader.read(CHUNK_BYTES):
+            writer.write(chunk)
+            await writer.drain()
+    finally:
+        with contextlib.suppress(Exception):
+            writer.close()
+
