@@ -5,6 +5,8 @@ from collections.abc import AsyncIterator
 import httpx
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from services.gateway import (
     admin,
@@ -25,12 +27,26 @@ from services.gateway.errors import json_errors
 from services.gateway.idempotency import IdempotencyStore
 from services.gateway.security import install_security
 from shared.db.engine import create_engine, session_factory
+from shared.entitlement_cache import FeatureCache
 from shared.logging import configure_logging
 from shared.messaging.producer import create_producer
 from shared.messaging.topics import Topics, ensure_topics
 from shared.settings import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
+# Redis only speeds requests up (rate limits and caches fail open): an outage must cost a request
+# about a second, not redis-py's default of ten retries with backoff.
+REDIS_TIMEOUT_S = 1.0
+REDIS_RETRIES = 1
+
+
+def gateway_redis(settings: Settings) -> Redis:
+    return Redis.from_url(
+        settings.redis_url,
+        socket_timeout=REDIS_TIMEOUT_S,
+        socket_connect_timeout=REDIS_TIMEOUT_S,
+        retry=Retry(NoBackoff(), REDIS_RETRIES),
+    )
 
 
 def build_app(settings: Settings) -> web.Application:
@@ -53,7 +69,7 @@ def build_app(settings: Settings) -> web.Application:
         await producer.start()
         engine = create_engine(settings.database_url)
         sessions = session_factory(engine)
-        redis = Redis.from_url(settings.redis_url)
+        redis = gateway_redis(settings)
         http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
         app[GATEWAY] = GatewayContext(
             settings=settings,
@@ -63,6 +79,7 @@ def build_app(settings: Settings) -> web.Application:
             redis=redis,
             connectors=build_connectors(settings, http, sessions, redis),
             checkout_idempotency=IdempotencyStore(redis, f"{settings.namespace}checkout"),
+            feature_cache=FeatureCache(redis, settings.namespace),
         )
         yield
         await producer.stop()

@@ -32,8 +32,8 @@ class CutOffGateway:
 
 @pytest.fixture(scope="module")
 async def gateway(stack: Stack) -> AsyncIterator[CutOffGateway]:
-    redis_host, redis_port = httpx.URL(stack.settings.redis_url).host, httpx.URL(stack.settings.redis_url).port
-    link = RedisLink(redis_host, redis_port or 6379)
+    redis = httpx.URL(stack.settings.redis_url)
+    link = RedisLink(redis.host, redis.port or 6379)
     await link.restore()
     overrides = {"redis_url": link.url, "lightning_poll_enabled": False}
     with extra_service(stack, "gateway", "gateway-redis-link", **overrides) as settings:

@@ -6,6 +6,7 @@ pointing at the link sees connection refusals while it is cut, and the real Redi
 
 import asyncio
 import contextlib
+
 from tests.infra.services import free_port
 
 CHUNK_BYTES = 65536
@@ -36,7 +37,7 @@ class RedisLink:
             writer.close()
         self._open.clear()
 
-    async def _forward(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+    async def _forward(self, client: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(*self._upstream)
         except OSError:
@@ -44,7 +45,7 @@ class RedisLink:
             return
         self._open |= {client_writer, upstream_writer}
         await asyncio.gather(
-            _pipe(client_reader, upstream_writer), _pipe(upstream_reader, client_writer), return_exceptions=True
+            _pipe(client, upstream_writer), _pipe(upstream_reader, client_writer), return_exceptions=True
         )
         self._open -= {client_writer, upstream_writer}
 
@@ -57,4 +58,3 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     finally:
         with contextlib.suppress(Exception):
             writer.close()
-
