@@ -36,7 +36,7 @@ def install_security(app: web.Application, settings: Settings) -> None:
     from services.gateway.audit_trail import audit_requests
     from services.gateway.auth import authenticate_requests
     from services.gateway.errors import json_errors
-    from services.gateway.limits import enforce_body_limits
+    from services.gateway.limits import enforce_request_limits
 
     # Outermost first, in front of the gateway's own (json_errors); the list is open until startup.
     ours = [
@@ -44,7 +44,7 @@ def install_security(app: web.Application, settings: Settings) -> None:
         sign_webhook_acknowledgements,
         audit_requests,
         authenticate_requests,
-        enforce_body_limits,
+        enforce_request_limits,
     ]
     for middleware in reversed(ours):
         app.middlewares.insert(0, middleware)
