@@ -42,6 +42,8 @@ def presented_key(request: web.Request) -> str | None:
 
 
 async def _principal(request: web.Request, presented: str) -> Principal | None:
+    """The key's principal; the bootstrap admin key is checked here only, via the secret provider
+    (current value, or the previous one inside its rotation window)."""
     if presented.startswith(KEY_PREFIX):
         async with request.app[GATEWAY].sessions() as session:
             return await authenticate(session, presented)

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
+from services.gateway.auth import route_pattern
 from services.gateway.errors import error_response
 from services.gateway.security import SECURITY
 from services.gateway.unsafe_text import is_unsafe, parsed_json, unsafe_field
@@ -21,13 +22,6 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Our user ids: what platforms use (uuids, slugs, e-mail-like ids), nothing that is markup or SQL.
 USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,199}")
 STRICT_BODIES: dict[tuple[str, str], type[BaseModel]] = {("POST", "/v1/checkout"): CheckoutInput}
-
-
-def _pattern(request: web.Request) -> str | None:
-    if request.match_info.http_exception is not None:
-        return None
-    resource = request.match_info.route.resource
-    return resource.canonical if resource is not None else None
 
 
 def _is_json(content_type: str) -> bool:
@@ -88,7 +82,7 @@ async def enforce_request_limits(request: web.Request, handler: Any) -> web.Stre
     unsafe = unsafe_field(document)
     if unsafe is not None:
         return _unsafe_input(unsafe)
-    pattern = _pattern(request)
+    pattern = route_pattern(request)
     strict = STRICT_BODIES.get((request.method, pattern)) if pattern else None
     if strict is not None:
         refused = _strict_body_problem(document, strict)
