@@ -10,15 +10,16 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
-from shared.db.models import UserEntitlement
+from shared.db.models import CheckoutSessionRecord, UserEntitlement
 from shared.domain.entitlements import EntitlementStatus
 from tests.conftest import Stack
 from tests.infra.catalog import apply_catalog, extra_service, unique_suffix
 from tests.infra.catalog_entitlements import apply_and_wait, entitlement_update
 from tests.infra.lightning import lightning_pack
 from tests.infra.redis_link import RedisLink
+from tests.infra.revenuecat import make_pack
 from tests.infra.services import wait_for_http
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.redis]
@@ -72,6 +73,16 @@ packs:
         stack, entitlement_update(user_id, f"rc.outage.{suffix}", "tx-1", EntitlementStatus.ACTIVE)
     )
     return f"outage.{suffix}"
+
+
+async def checkout_sessions_of(stack: Stack, user_id: str) -> int:
+    async with stack.sessions() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(CheckoutSessionRecord)
+            .where(CheckoutSessionRecord.user_id == user_id)
+        )
+    return int(count or 0)
 
 
 def _assert_json_error(response: httpx.Response, status: int, code: str) -> None:
@@ -146,3 +157,22 @@ async def test_a_dependency_outage_answers_503_json_with_retry_after(
     _assert_json_error(response, 503, "unavailable")
     assert int(response.headers["Retry-After"]) > 0
     assert "redis" not in response.text.lower()  # no detail of our internals
+
+
+async def test_checkout_retried_after_its_completion_failed_returns_the_first_session(
+    stack: Stack, http: httpx.AsyncClient, gateway: CutOffGateway, user_id: str
+) -> None:
+    pack, _ = await make_pack(stack.sessions)
+    checkout = {"userId": user_id, "packSlug": pack.slug, "provider": "revenuecat"}
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    gateway.redis.failing = b'"state":"done"'  # a key's completion, were it written to Redis
+    try:
+        first = await http.post(f"{gateway.url}/v1/checkout", json=checkout, headers=headers)
+    finally:
+        gateway.redis.failing = None
+    retry = await http.post(f"{gateway.url}/v1/checkout", json=checkout, headers=headers)
+
+    assert retry.status_code == 201, retry.text
+    assert await checkout_sessions_of(stack, user_id) == 1
+    if first.status_code == 201:
+        assert retry.json() == first.json()
