@@ -78,7 +78,7 @@ def build_app(settings: Settings) -> web.Application:
             sessions=sessions,
             redis=redis,
             connectors=build_connectors(settings, http, sessions, redis),
-            checkout_idempotency=IdempotencyStore(redis, f"{settings.namespace}checkout"),
+            checkout_idempotency=IdempotencyStore(sessions, "checkout"),
             feature_cache=FeatureCache(redis, settings.namespace),
         )
         yield

@@ -96,3 +96,11 @@ async def _rate_limited(request: web.Request, principal: Principal) -> web.Respo
 def principal_of(request: web.Request) -> Principal | None:
     principal: Principal | None = request.get(PRINCIPAL)
     return principal
+
+
+def caller_key_id(request: web.Request) -> uuid.UUID:
+    """The calling API key's id, on a route behind ``authenticate_requests`` (else 401)."""
+    principal = principal_of(request)
+    if principal is None:
+        raise web.HTTPUnauthorized(reason="a valid API key is required")
+    return principal.key_id
