@@ -176,3 +176,14 @@ async def test_checkout_retried_after_its_completion_failed_returns_the_first_se
     assert await checkout_sessions_of(stack, user_id) == 1
     if first.status_code == 201:
         assert retry.json() == first.json()
+
+
+async def test_readiness_stays_up_degraded_while_redis_is_down(
+    http: httpx.AsyncClient, gateway: CutOffGateway, redis_cut: RedisLink
+) -> None:
+    # Every route answers without Redis, so a load balancer must keep sending traffic.
+    response = await http.get(f"{gateway.url}/readyz")
+
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "degraded"
+    assert response.json()["redis"] != "ok"
