@@ -227,3 +227,58 @@ async def test_generated_json_bodies_never_fail_on_our_side(
             method, url, content=body, headers={"Content-Type": "application/json"} | headers
         )
     await assert_answered_on_our_terms(stack, pattern, response, body)
+
+
+# --- the cases the fuzz of issue 11 found, named -----------------------------------------------
+
+
+async def _post_raw(
+    stack: Stack, api_key: str, path: str, body: bytes, headers: dict[str, str]
+) -> httpx.Response:
+    async with httpx.AsyncClient(headers={"X-API-Key": api_key}, timeout=30) as client:
+        return await client.post(
+            stack.gateway_url + path, content=body, headers={"Content-Type": "application/json"} | headers
+        )
+
+
+async def test_nul_in_the_checkout_pack_slug_is_a_400_naming_it(stack: Stack, api_key: str) -> None:
+    body = json.dumps({"userId": "gen-user", "packSlug": "\x00", "provider": "revenuecat"}).encode()
+    response = await _post_raw(stack, api_key, "/v1/checkout", body, {})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_input"
+    assert response.json()["error"]["field"] == "packSlug"
+
+
+@pytest.mark.parametrize("bad", ["evt-\\u0000", "evt-\\ud800"], ids=["NUL", "lone surrogate"])
+async def test_a_signed_revenuecat_webhook_with_a_bad_event_id_is_refused_before_kafka(
+    stack: Stack, api_key: str, bad: str
+) -> None:
+    body = revenuecat_body(uuid.uuid4().hex).replace(b'"id":"evt-', f'"id":"{bad}'.encode(), 1)
+    response = await _post_raw(
+        stack,
+        api_key,
+        "/v1/webhooks/revenuecat",
+        body,
+        signed_webhook("/v1/webhooks/revenuecat", body, stack, False),
+    )
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == {
+        "code": "invalid_input",
+        "message": "NUL characters and lone surrogates are refused",
+        "field": "event.id",
+    }
+    await stack.published.caught_up()
+    assert stack.published.on(stack.topics.webhooks_raw, lambda r: r.value == body) == []
+
+
+async def test_nul_in_a_query_parameter_is_a_400_naming_it(stack: Stack, api_key: str) -> None:
+    async with httpx.AsyncClient(headers={"X-API-Key": api_key}, timeout=30) as client:
+        response = await client.get(f"{stack.gateway_url}/v1/packs?market=%00")
+
+    assert response.status_code == 400
+    assert (response.json()["error"]["code"], response.json()["error"]["field"]) == (
+        "invalid_input",
+        "market",
+    )
