@@ -7,6 +7,7 @@ whose detail stays in the log. No route answers aiohttp's text/plain 500 page.
 """
 
 import socket
+import traceback
 from typing import Any
 
 import httpx
@@ -74,7 +75,13 @@ def response_for_exception(request: web.Request, exc: Exception) -> web.Response
         response = error_response(503, "unavailable", "a service this request needs is down; retry later")
         response.headers["Retry-After"] = str(RETRY_AFTER_S)
         return response
-    log.exception("unhandled_error", path=request.path, method=request.method)
+    # A plain traceback: a rich one would print frames' locals, presented API keys among them.
+    log.error(
+        "unhandled_error",
+        path=request.path,
+        method=request.method,
+        traceback="".join(traceback.format_exception(exc)),
+    )
     return error_response(500, "internal", "the request failed on our side; it has been logged")
 
 
