@@ -21,6 +21,7 @@ from services.gateway.security import install_security
 from shared.bootstrap import bootstrap
 from shared.connectors.gateway_runtime import GATEWAY_RUNTIME, GatewayRuntime
 from shared.connectors.registry import REGISTERED_PROVIDERS, configured_providers
+from shared.entitlement_cache import FeatureCache
 from shared.logging import configure_logging
 from shared.messaging.topics import ensure_topics
 from shared.settings import Settings
@@ -56,7 +57,8 @@ def build_app(settings: Settings) -> web.Application:
             secrets=runtime.secrets,
             providers=runtime.providers,
             connectors=runtime.connectors,
-            checkout_idempotency=IdempotencyStore(runtime.redis, f"{settings.namespace}checkout"),
+            checkout_idempotency=IdempotencyStore(runtime.sessions, "checkout"),
+            feature_cache=FeatureCache(runtime.redis, settings.namespace),
         )
         app[GATEWAY_RUNTIME] = GatewayRuntime(
             settings, runtime.topics, runtime.producer, runtime.sessions, runtime.connectors

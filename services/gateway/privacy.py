@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from services.gateway.auth import principal_of
 from services.gateway.context import GATEWAY
 from shared.connectors.registry import personal_data_map
-from shared.entitlement_cache import FeatureCache
 from shared.http.errors import error_response
 from shared.security.api_keys import Scope, create_api_key
 from shared.security.audit import AuditEntry, append_audit, user_subject
@@ -54,7 +53,7 @@ async def erase_user_data(request: web.Request) -> web.Response:
     async with ctx.sessions() as session, session.begin():
         erased = await erase_user(session, personal_data_map(), user_id, requested_by=_actor(request))
     # Cached feature grants are derived from the rows just pseudonymised.
-    await FeatureCache(ctx.redis, ctx.settings.namespace).invalidate_users([user_id])
+    await ctx.feature_cache.invalidate_users([user_id])
     return web.json_response({"status": "erased", "counts": erased["counts"]})
 
 
