@@ -87,9 +87,12 @@ class Settings(BaseSettings):
     # RevenueCat creates products in one app of the project (v2 needs its id; empty = the project's default).
     catalog_sync_revenuecat_app_id: str = ""
 
-    # Bounded retries before a message is dead-lettered.
+    # Processing failures (shared/messaging/failures.py): transient ones are retried forever with
+    # exponential backoff from retry_initial_delay_s up to retry_max_delay_s; unknown ones
+    # max_processing_attempts times before the dead letter; permanent ones are dead-lettered at once.
     max_processing_attempts: int = 5
     retry_initial_delay_s: float = 0.2
+    retry_max_delay_s: float = 5.0
     outbox_poll_interval_s: float = 0.05
     outbox_batch_size: int = 500
 

@@ -45,7 +45,8 @@ def build_app(settings: Settings) -> FastStream:
             updates = await updates_from_delivery(record, ctx)
             await publish_updates(producer, topics.entitlement_updates, updates)
 
-        # Provider outages (a retryable ProviderError) are retried with backoff, then dead-lettered.
+        # Outages (Postgres, Kafka, a retryable ProviderError) are retried until they pass; bad input
+        # is dead-lettered (shared/messaging/processing.py).
         await process_or_dead_letter(record, work, producer=producer, settings=settings)
 
     app = FastStream(broker)

@@ -12,3 +12,8 @@ PROCESSING_SECONDS = Histogram(
     "billing_message_processing_seconds", "Time to handle one Kafka message, retries included", ["topic"]
 )
 OUTBOX_PUBLISHED = Counter("billing_outbox_published_total", "Entitlement events relayed to Kafka")
+MESSAGE_RETRIES = Counter(
+    "billing_message_retries_total",
+    "Processing retries by consumers, by failure kind (transient ones retry until they pass)",
+    ["topic", "failure"],
+)
