@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/billing"
     kafka_bootstrap: str = "127.0.0.1:19092"
     redis_url: str = "redis://127.0.0.1:56379/0"
+    # Bounded, so a Redis that hangs fails fast and callers fall back or retry.
+    redis_socket_timeout_s: float = 2.0
+    redis_connect_timeout_s: float = 2.0
     # Prepended to every topic and consumer group, so parallel test runs never share state.
     namespace: str = ""
     kafka_partitions: int = 4
@@ -95,6 +98,9 @@ class Settings(BaseSettings):
     retry_max_delay_s: float = 5.0
     outbox_poll_interval_s: float = 0.05
     outbox_batch_size: int = 500
+    # The relay waits this long for a row's topic to appear in the broker's metadata before it
+    # records the row as failed (a topic that does not exist would otherwise hold every round).
+    outbox_topic_wait_s: float = 2.0
 
     # Consumers serve Prometheus metrics on this port when set (the gateway serves /metrics itself).
     metrics_port: int = 0
