@@ -60,7 +60,7 @@ async def stack(infrastructure: None, run_id: str) -> AsyncIterator[Stack]:
     await collector.start()
     engine = create_engine(settings.database_url)
     log_dir = REPO_ROOT / ".local" / "test-logs" / run_id
-    with running_services(settings, ["gateway", "ingest", "worker"], ports, log_dir):
+    with running_services(settings, ["gateway", "ingest", "worker", "catalog-sync"], ports, log_dir):
         gateway_url = f"http://127.0.0.1:{settings.gateway_port}"
         await wait_for_http(f"{gateway_url}/healthz")
         sandbox_urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}

@@ -51,4 +51,4 @@ async def apply_record_batch(
             if await apply_update_message(sessions, record.value or b"", entitlements_topic):
                 announced()
 
-        await process_or_dead_letter(record, work, producer=producer, settings=settings)
+        await process_or_dead_letter([record], work, producer=producer, settings=settings)

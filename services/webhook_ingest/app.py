@@ -47,7 +47,7 @@ def build_app(settings: Settings) -> FastStream:
 
         # Outages (Postgres, Kafka, a retryable ProviderError) are retried until they pass; bad input
         # is dead-lettered (shared/messaging/processing.py).
-        await process_or_dead_letter(record, work, producer=producer, settings=settings)
+        await process_or_dead_letter([record], work, producer=producer, settings=settings)
 
     app = FastStream(broker)
 

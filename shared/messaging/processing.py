@@ -14,7 +14,7 @@ If even the dead-letter publish fails, the error propagates and the offset is no
 """
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -94,27 +94,28 @@ async def retry_transient_failures(
 
 
 async def process_or_dead_letter(
-    record: ConsumerRecord[bytes, bytes],
+    records: Sequence[ConsumerRecord[bytes, bytes]],
     work: Callable[[], Awaitable[None]],
     *,
     producer: AIOKafkaProducer,
     settings: Settings,
 ) -> None:
+    """Run ``work`` for ``records`` (one message, or a batch that stands or falls together)."""
+    topic = records[0].topic
     attempts = 0
     started = time.perf_counter()
     try:
-        async for attempt in retrying(
-            record.topic, settings, unknown_attempts=settings.max_processing_attempts
-        ):
+        async for attempt in retrying(topic, settings, unknown_attempts=settings.max_processing_attempts):
             with attempt:
                 attempts = attempt.retry_state.attempt_number
                 await work()
         outcome = "ok"
     except Exception as exc:  # permanent, or unknown after its bounded attempts
-        await dead_letter(record, exc, attempts, producer)
+        for record in records:
+            await dead_letter(record, exc, attempts, producer)
         outcome = "dead_lettered"
-    MESSAGES_PROCESSED.labels(record.topic, outcome).inc()
-    PROCESSING_SECONDS.labels(record.topic).observe(time.perf_counter() - started)
+    MESSAGES_PROCESSED.labels(topic, outcome).inc(len(records))
+    PROCESSING_SECONDS.labels(topic).observe(time.perf_counter() - started)
 
 
 async def dead_letter(
