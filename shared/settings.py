@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     # Prepended to every topic and consumer group, so parallel test runs never share state.
     namespace: str = ""
     kafka_partitions: int = 4
+    # Topic durability per environment: 1/1 on the local single broker, 3/2 in the deploy manifests.
+    kafka_replication_factor: int = 1
+    kafka_min_insync_replicas: int = 1
+    # Dead letters wait for a human: DLQ topics keep them this long (-1 = forever), not the broker's 24 h.
+    kafka_dead_letter_retention_ms: int = -1
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
