@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 import httpx
 from aiokafka import AIOKafkaProducer
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.connectors.base import BillingConnector, ProviderPlugin, ProviderResources
@@ -23,23 +21,11 @@ from shared.domain.provider import Provider
 from shared.messaging.entitlement_updates import EntitlementUpdatePublisher
 from shared.messaging.producer import create_producer
 from shared.messaging.topics import Topics
+from shared.redis_client import create_redis
 from shared.security.secrets import SecretProvider, build_secret_provider
 from shared.settings import Settings
 
 PROVIDER_HTTP_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
-# Redis only speeds things up (rate limits and caches fail open, the relay retries): an outage must
-# cost a call about a second, not redis-py's default of retries with backoff.
-REDIS_TIMEOUT_S = 1.0
-REDIS_RETRIES = 1
-
-
-def redis_client(settings: Settings) -> Redis:
-    return Redis.from_url(
-        settings.redis_url,
-        socket_timeout=REDIS_TIMEOUT_S,
-        socket_connect_timeout=REDIS_TIMEOUT_S,
-        retry=Retry(NoBackoff(), REDIS_RETRIES),
-    )
 
 
 @dataclass
@@ -97,7 +83,7 @@ def bootstrap(settings: Settings, *, pool_size: int = 10) -> Runtime:
         topics=Topics(settings.namespace),
         engine=engine,
         sessions=session_factory(engine),
-        redis=redis_client(settings),
+        redis=create_redis(settings),
         http=httpx.AsyncClient(timeout=PROVIDER_HTTP_TIMEOUT),
         producer=create_producer(settings),
         secrets=build_secret_provider(settings, secret_specs()),

@@ -11,10 +11,12 @@ from services.entitlement_worker.expiry_sweeper import ExpirySweeper
 from shared.connectors.registry import raw_payload_columns
 from shared.db.engine import create_engine, session_factory
 from shared.domain.provider import Provider
+from shared.entitlement_cache import FeatureCache
 from shared.logging import configure_logging
 from shared.messaging.outbox_relay import OutboxRelay
 from shared.messaging.producer import create_producer
 from shared.messaging.topics import Topics, ensure_topics
+from shared.redis_client import create_redis
 from shared.security.retention import RetentionSchedule
 from shared.settings import Settings
 
@@ -30,12 +32,15 @@ def build_app(settings: Settings) -> FastStream:
     producer = create_producer(settings)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
+    redis = create_redis(settings)
+    # Feature caches are invalidated before an entitlement event becomes visible.
     relay = OutboxRelay(
-        engine,
         sessions,
         producer,
+        FeatureCache(redis, settings.namespace),
         batch_size=settings.outbox_batch_size,
         idle_interval_s=settings.outbox_poll_interval_s,
+        topic_wait_s=settings.outbox_topic_wait_s,
     )
     relay_task: list[asyncio.Task[None]] = []
 
@@ -92,6 +97,7 @@ def build_app(settings: Settings) -> FastStream:
             task.cancel()
         await asyncio.gather(*relay_task, return_exceptions=True)
         await producer.stop()
+        await redis.aclose()
         await engine.dispose()
 
     return app

@@ -1,8 +1,8 @@
 """Ends access that ran out: active entitlements whose ``expires_at`` has passed get an ``expired``
 update on the updates topic, applied by the worker like any provider update (idempotent ledger).
 
-The update id names the entitlement's provider product, purchase and expiry, so every sweep that
-sees the same expiry proposes the same update and ``entitlement.expired`` is announced once. A
+The update id names the entitlement's user, provider product, purchase and expiry, so every sweep
+that sees the same expiry proposes the same update and ``entitlement.expired`` is announced once. A
 renewal moves ``expires_at`` and so yields a new id for the next expiry. Generic: any provider.
 """
 
@@ -59,7 +59,8 @@ async def expired_entitlement_updates(
             continue
         product_id, purchase_reference = target
         assert row.expires_at is not None
-        update_id = f"expiry:{product_id}:{purchase_reference}:{row.expires_at.isoformat()}"
+        # The user is part of it: two users of one product may share a reference shape and expiry.
+        update_id = f"expiry:{row.user_id}:{product_id}:{purchase_reference}:{row.expires_at.isoformat()}"
         updates.setdefault(
             update_id,
             EntitlementUpdate(

@@ -33,8 +33,9 @@ def build_app(settings: Settings) -> FastStream:
             updates = await updates_from_delivery(record, ctx)
             await runtime.updates.publish(updates)
 
-        # Provider outages (a retryable ProviderError) are retried with backoff, then dead-lettered.
-        await process_or_dead_letter(record, work, producer=producer, settings=settings)
+        # Outages (Postgres, Kafka, a retryable ProviderError) are retried until they pass; bad input
+        # is dead-lettered (shared/messaging/processing.py).
+        await process_or_dead_letter([record], work, producer=producer, settings=settings)
 
     app = FastStream(broker)
 

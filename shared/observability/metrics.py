@@ -23,3 +23,8 @@ RATE_LIMIT_UNENFORCED = Counter(
 FEATURE_CACHE_BYPASSED = Counter(
     "billing_feature_cache_bypassed_total", "Feature grants read from Postgres because Redis failed"
 )
+MESSAGE_RETRIES = Counter(
+    "billing_message_retries_total",
+    "Processing retries by consumers, by failure kind (transient ones retry until they pass)",
+    ["topic", "failure"],
+)
