@@ -31,6 +31,11 @@ class Topics:
     def catalog_changes(self) -> str:
         return f"{self.namespace}billing.catalog.changes"
 
+    @property
+    def audit_anchors(self) -> str:
+        # The audit chain's head, published outside the database (shared/security/audit_anchors.py).
+        return f"{self.namespace}billing.audit.anchors"
+
     def group(self, service: str) -> str:
         return f"{self.namespace}billing-{service}"
 
@@ -45,7 +50,7 @@ class Topics:
             self.entitlements,
             self.catalog_changes,
         ]
-        return main + [self.dead_letters_of(t) for t in main]
+        return main + [self.dead_letters_of(t) for t in main] + [self.audit_anchors]
 
 
 async def ensure_topics(settings: Settings) -> None:
