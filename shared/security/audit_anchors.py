@@ -4,7 +4,7 @@ Someone who can rewrite the database can delete the newest sealed rows and leave
 chain; an anchor published earlier still names the removed position and its hash, and the database
 cannot take it back. The sealer publishes the head whenever it advances and again every
 ``republish_s`` (so the newest anchor outlives the topic's retention). Verification reads only the
-newest anchor: every older one is a prefix of it.
+newest anchor: every older one names a prefix of the chain it names.
 """
 
 import asyncio
@@ -17,6 +17,8 @@ from aiokafka.structs import TopicPartition
 from shared.security.audit_chain import Anchor, ChainHead
 
 ANCHOR_KEY = b"audit-chain"
+# Every anchor goes to partition 0 whatever the topic's partition count: its last record is the newest.
+ANCHOR_PARTITION = 0
 
 
 async def publish_anchor(producer: AIOKafkaProducer, topic: str, head: ChainHead) -> Anchor:
@@ -27,7 +29,7 @@ async def publish_anchor(producer: AIOKafkaProducer, topic: str, head: ChainHead
         "row_hash": anchor.row_hash,
         "sealed_at": anchor.sealed_at.isoformat(),
     }
-    await producer.send_and_wait(topic, orjson.dumps(value), key=ANCHOR_KEY)
+    await producer.send_and_wait(topic, orjson.dumps(value), key=ANCHOR_KEY, partition=ANCHOR_PARTITION)
     return anchor
 
 
@@ -40,33 +42,22 @@ def _anchor_of(value: bytes | None) -> Anchor | None:
 
 
 async def read_latest_anchor(bootstrap: str, topic: str, timeout_s: float = 10.0) -> Anchor | None:
-    """The anchor with the highest position among the last message of each partition; None if none."""
+    """The newest anchor (the last record of the anchor partition); None if none was published."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not partitions:
-            await consumer.force_metadata_update()
-            partitions = [
-                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
-        if not partitions:
+        if topic not in await consumer.topics():
             return None
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        filled = [tp for tp in partitions if ends[tp] > 0]
-        for tp in filled:
-            consumer.seek(tp, ends[tp] - 1)
-        newest: Anchor | None = None
-        waiting = set(filled)
+        partition = TopicPartition(topic, ANCHOR_PARTITION)
+        consumer.assign([partition])
+        end = (await consumer.end_offsets([partition]))[partition]
+        if end == 0:
+            return None
+        consumer.seek(partition, end - 1)
         async with asyncio.timeout(timeout_s):
-            while waiting:
-                for tp, records in (await consumer.getmany(*waiting, timeout_ms=500)).items():
-                    waiting.discard(tp)
-                    for record in records:
-                        anchor = _anchor_of(record.value)
-                        if anchor is not None and (newest is None or anchor.position > newest.position):
-                            newest = anchor
-        return newest
+            while True:
+                records = (await consumer.getmany(partition, timeout_ms=500)).get(partition, [])
+                if records:
+                    return _anchor_of(records[-1].value)
     finally:
         await consumer.stop()
