@@ -70,7 +70,7 @@ class AuditBatchWriter:
         self._ensure_writer()
         if len(self._buffer) >= self._max_buffered:
             AUDIT_ROWS_DROPPED.inc()
-            log.warning("audit_row_dropped", buffered=len(self._buffer), event=row["event"])
+            log.warning("audit_row_dropped", buffered=len(self._buffer), audit_event=row["event"])
             return None
         done = asyncio.get_running_loop().create_future() if waited else None
         self._buffer.append((row, done))
@@ -116,7 +116,9 @@ class AuditBatchWriter:
                     await append_audit_rows(session, [row for row, _ in batch])
             except Exception as exc:
                 AUDIT_WRITE_FAILURES.inc()
-                log.warning("audit_write_failed", size=len(batch), error=f"{type(exc).__name__}: {exc}")
+                # The driver's message only: the statement's parameters are the rows themselves.
+                reason = str(getattr(exc, "orig", exc))[:300]
+                log.warning("audit_write_failed", size=len(batch), error=type(exc).__name__, reason=reason)
                 self._buffer.extendleft(reversed(batch))  # keep them, in order, for the retry
                 self._release(batch)
                 await asyncio.sleep(backoff)
