@@ -177,7 +177,8 @@ class _Batch:
     def apply(self, update: EntitlementUpdate) -> EntitlementEventType | None:
         announced: EntitlementEventType | None = None
         for target, reference in self._targets(update):
-            announced = announced or self._apply_to(update, target, reference)
+            event_type = self._apply_to(update, target, reference)  # every target, announced or not
+            announced = announced or event_type
         return announced
 
     def _apply_to(
