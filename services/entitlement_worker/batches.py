@@ -1,7 +1,7 @@
 """Handler: a batch of entitlement updates in one transaction, else one message at a time.
 
-One transaction per batch takes the audit-chain lock and commits once for many updates (the profile's
-bottleneck). Order is kept (a user's updates share a partition), duplicates are claimed once, and if
+One transaction per batch, one statement per table and one commit for many updates (shared/db/
+entitlements.py). Order is kept (a user's updates share a partition), duplicates are claimed once, and if
 anything in the batch fails the whole transaction rolls back and each message is retried alone, so a
 poison message is dead-lettered by itself and the rest are applied. Offsets are committed afterwards.
 """
