@@ -1,7 +1,8 @@
 """The gateway's audit rows: buffered, written many per statement, never the reason for a 5xx.
 
 A request queues its row and waits (at most ``first_attempt_wait_s``) for the first attempt to
-write it, so normally the row is committed before the answer. Rows are inserted unsealed, without any
+write it, so normally the row is committed before the answer; while writes are failing it does not
+wait at all. Rows are inserted unsealed, without any
 lock (shared/security/audit.py), so nothing waits on the worker. If the write fails (Postgres down,
 a privilege revoked) the rows stay buffered and are retried with back-off, and the request answers
 as it would have: an accepted webhook is already in Kafka and must get its 200. The buffer is
@@ -51,12 +52,13 @@ class AuditBatchWriter:
         self._buffer: deque[tuple[dict[str, Any], asyncio.Future[None] | None]] = deque()
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()  # set while nothing is buffered
+        self._failing = False  # the last write failed: requests do not wait for the retry
         self._writer: asyncio.Task[None] | None = None
         self.rejections = RejectionLimiter(rejected_burst)
 
     async def append(self, entry: AuditEntry) -> None:
         """Queue ``entry``; return once its first write attempt ended (or after the wait). Never raises."""
-        done = self._enqueue(audit_row_values(entry), waited=True)
+        done = self._enqueue(audit_row_values(entry), waited=not self._failing)
         if done is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(done), self._wait_s)
@@ -116,6 +118,7 @@ class AuditBatchWriter:
                     await append_audit_rows(session, [row for row, _ in batch])
             except Exception as exc:
                 AUDIT_WRITE_FAILURES.inc()
+                self._failing = True
                 # The driver's message only: the statement's parameters are the rows themselves.
                 reason = str(getattr(exc, "orig", exc))[:300]
                 log.warning("audit_write_failed", size=len(batch), error=type(exc).__name__, reason=reason)
@@ -124,7 +127,7 @@ class AuditBatchWriter:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
                 continue
-            backoff = MIN_BACKOFF_S
+            backoff, self._failing = MIN_BACKOFF_S, False
             AUDIT_ROWS_BUFFERED.set(len(self._buffer))
             self._release(batch)
 
