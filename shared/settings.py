@@ -140,6 +140,15 @@ class Settings(BaseSettings):
     raw_payload_retention_days: int = 90
     audit_details_retention_days: int = 365
     retention_interval_s: float = 3600.0
+    # Audit chain (docs/decisions/0011-audit-sealed-asynchronously.md): the worker's sealer chains new
+    # rows every audit_seal_interval_s and publishes the head to Kafka when it advances and at least
+    # every audit_anchor_republish_s. The gateway buffers at most audit_buffer_max rows it could not
+    # write yet (beyond that it counts drops); per webhook source, the first
+    # audit_rejected_burst rejections a minute get a row each, the rest one summary row.
+    audit_seal_interval_s: float = 0.2
+    audit_anchor_republish_s: float = 60.0
+    audit_buffer_max: int = 10_000
+    audit_rejected_burst: int = 100
 
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"

@@ -17,11 +17,12 @@ from shared.messaging.outbox_relay import OutboxRelay
 from shared.messaging.producer import create_producer
 from shared.messaging.topics import Topics, ensure_topics
 from shared.redis_client import create_redis
+from shared.security.audit_sealer import AuditSealer
 from shared.security.retention import RetentionSchedule
 from shared.settings import Settings
 
-# Updates per transaction: large enough to amortise the commit and the audit-chain lock, small
-# enough that the lock is not held long (the gateway audits every webhook under the same lock).
+# Updates per transaction: large enough to amortise the round trips and the commit, small enough
+# that a failed batch retried message by message stays cheap.
 MAX_BATCH = 100
 
 
@@ -90,6 +91,14 @@ def build_app(settings: Settings) -> FastStream:
         relay_task.append(
             asyncio.create_task(RetentionSchedule(sessions, settings, raw_payload_columns()).run_forever())
         )
+        sealer = AuditSealer(
+            sessions,
+            producer,
+            topics.audit_anchors,
+            interval_s=settings.audit_seal_interval_s,
+            republish_s=settings.audit_anchor_republish_s,
+        )
+        relay_task.append(asyncio.create_task(sealer.run_forever()))
 
     @app.after_shutdown
     async def stop() -> None:

@@ -1,7 +1,7 @@
 """Handler: a batch of entitlement updates in one transaction, else one message at a time.
 
-One transaction per batch takes the audit-chain lock and commits once for many updates (the profile's
-bottleneck). Order is kept (a user's updates share a partition) and duplicates are claimed once. A
+One transaction per batch, one statement per table and one commit for many updates (shared/db/
+entitlements.py). Order is kept (a user's updates share a partition) and duplicates are claimed once. A
 transient failure (Postgres down, a lock timeout) retries the whole batch until it passes; any other
 failure rolls the batch back and each message is handled alone, so a poison message is dead-lettered
 by itself and the rest are applied (shared/messaging/processing.py). Offsets are committed afterwards.

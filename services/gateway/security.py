@@ -57,7 +57,11 @@ def install_security(app: web.Application, settings: Settings) -> None:
         else:  # fail at start, not on the first webhook, when Vault lacks the key
             await provider.current("ack_signing_secret")
         gateway = app[GATEWAY]
-        audit = AuditBatchWriter(gateway.sessions)
+        audit = AuditBatchWriter(
+            gateway.sessions,
+            max_buffered=settings.audit_buffer_max,
+            rejected_burst=settings.audit_rejected_burst,
+        )
         app[SECURITY] = SecurityContext(
             settings, provider, RateLimiter(gateway.redis, settings.namespace), audit
         )

@@ -38,6 +38,11 @@ class Topics:
     def catalog_changes(self) -> str:
         return f"{self.namespace}billing.catalog.changes"
 
+    @property
+    def audit_anchors(self) -> str:
+        # The audit chain's head, published outside the database (shared/security/audit_anchors.py).
+        return f"{self.namespace}billing.audit.anchors"
+
     def group(self, service: str) -> str:
         return f"{self.namespace}billing-{service}"
 
@@ -52,12 +57,16 @@ class Topics:
         return [self.dead_letters_of(t) for t in self.main()]
 
     def all(self) -> list[str]:
-        return self.main() + self.dead_letter_topics()
+        # The audit chain's anchors are kept as long as dead letters: they prove the log's head.
+        return self.main() + self.long_lived()
+
+    def long_lived(self) -> list[str]:
+        return [*self.dead_letter_topics(), self.audit_anchors]
 
 
-def topic_configs(settings: Settings, *, dead_letters: bool) -> dict[str, str]:
+def topic_configs(settings: Settings, *, long_lived: bool) -> dict[str, str]:
     configs = {"min.insync.replicas": str(settings.kafka_min_insync_replicas)}
-    if dead_letters:
+    if long_lived:
         configs["retention.ms"] = str(settings.kafka_dead_letter_retention_ms)
     return configs
 
@@ -65,7 +74,7 @@ def topic_configs(settings: Settings, *, dead_letters: bool) -> dict[str, str]:
 async def ensure_topics(settings: Settings) -> None:
     """Create every topic with the configured partitions and replication (existing ones are kept)."""
     topics = Topics(settings.namespace)
-    dead_letters = set(topics.dead_letter_topics())
+    long_lived = set(topics.long_lived())
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
@@ -75,7 +84,7 @@ async def ensure_topics(settings: Settings) -> None:
                 name,
                 settings.kafka_partitions,
                 settings.kafka_replication_factor,
-                topic_configs=topic_configs(settings, dead_letters=name in dead_letters),
+                topic_configs=topic_configs(settings, long_lived=name in long_lived),
             )
             for name in topics.all()
             if name not in existing
@@ -84,17 +93,15 @@ async def ensure_topics(settings: Settings) -> None:
             # Another service starting at the same time may create them first.
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(wanted)
-        await _align_dead_letter_configs(admin, settings, sorted(dead_letters))
+        await _align_long_lived_configs(admin, settings, sorted(long_lived))
     finally:
         await admin.close()
 
 
-async def _align_dead_letter_configs(
-    admin: AIOKafkaAdminClient, settings: Settings, names: list[str]
-) -> None:
-    """Existing DLQ topics (say created with the broker's 24 h retention) get the wanted configs."""
-    wanted = topic_configs(settings, dead_letters=True)
-    current = await describe_topic_configs(admin, names, list(wanted))
+async def _align_long_lived_configs(admin: AIOKafkaAdminClient, settings: Settings, names: list[str]) -> None:
+    """Existing DLQ and anchor topics (say created with the broker's 24 h retention) get the wanted configs."""
+    wanted = topic_configs(settings, long_lived=True)
+    """Existing DLQ and anchor topics (created with the broker's 24 h retention, say) get our configs."""
     stale = [name for name in names if name in current and current[name] != wanted]
     if stale:
         # AlterConfigs replaces a topic's overrides: send every one we own, nothing else is set.
