@@ -99,9 +99,9 @@ async def ensure_topics(settings: Settings) -> None:
 
 
 async def _align_long_lived_configs(admin: AIOKafkaAdminClient, settings: Settings, names: list[str]) -> None:
-    """Existing DLQ and anchor topics (say created with the broker's 24 h retention) get the wanted configs."""
-    wanted = topic_configs(settings, long_lived=True)
     """Existing DLQ and anchor topics (created with the broker's 24 h retention, say) get our configs."""
+    wanted = topic_configs(settings, long_lived=True)
+    current = await describe_topic_configs(admin, names, list(wanted))
     stale = [name for name in names if name in current and current[name] != wanted]
     if stale:
         # AlterConfigs replaces a topic's overrides: send every one we own, nothing else is set.

@@ -18,6 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from apps.stack.processes import create_session_database, drop_session_database, session_settings
 from shared.db.engine import create_engine, session_factory
 from shared.db.migrate import upgrade_to_heads
 from shared.messaging.producer import create_producer
@@ -27,7 +28,6 @@ from shared.security.audit_anchors import publish_anchor
 from shared.security.audit_chain import ChainHead, seal_pending
 from shared.settings import Settings
 from tests.infra.security import billing_cli
-from tests.infra.services import create_session_database, drop_session_database, session_settings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
