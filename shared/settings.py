@@ -127,6 +127,19 @@ class Settings(BaseSettings):
     audit_details_retention_days: int = 365
     retention_interval_s: float = 3600.0
 
+    # Marketplace pages on the gateway (services/marketplace/): /market/... and the hosted /paywall.
+    # Signs the browser's session cookie; empty = generated into secrets_dir on first use (env back end).
+    marketplace_session_secret: SecretStr = SecretStr("")
+    marketplace_session_secret_previous: SecretStr | None = None
+    marketplace_session_ttl_s: int = 8 * 3600
+    # Mark the session cookie Secure (set behind HTTPS; local `make run` serves plain HTTP).
+    marketplace_secure_cookie: bool = False
+    # Sign in by typing a user id (sandbox and demos only; production signs in with a user token).
+    marketplace_dev_sign_in: bool = False
+    # The RevenueCat sandbox's control API: when set, the hosted paywall completes purchases there
+    # (`billing up` and the test stack); empty in production, where the paywall sends buyers to the store.
+    marketplace_revenuecat_sandbox_url: str = ""
+
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
 

@@ -24,6 +24,7 @@ from services.gateway.context import GATEWAY, GatewayContext
 from services.gateway.errors import json_errors
 from services.gateway.idempotency import IdempotencyStore
 from services.gateway.security import install_security
+from services.marketplace.app import install_marketplace
 from shared.db.engine import create_engine, session_factory
 from shared.logging import configure_logging
 from shared.messaging.producer import create_producer
@@ -72,5 +73,6 @@ def build_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(resources)
     install_security(app, settings)  # after resources: it uses the gateway's Redis
+    install_marketplace(app, settings)  # after security: its session cookie uses the secret provider
     app.cleanup_ctx.append(lightning_watch.run_in_background)
     return app

@@ -34,7 +34,7 @@ async def create_checkout(request: web.Request) -> web.Response:
         if stored is not None:
             return web.json_response(stored.body, status=stored.status)
     try:
-        answer = await _start_checkout(request, checkout)
+        answer = await start_checkout(request, checkout)
     except BaseException:
         if idempotency_key:
             await ctx.checkout_idempotency.release(idempotency_key)
@@ -47,7 +47,8 @@ async def create_checkout(request: web.Request) -> web.Response:
     return web.json_response(answer.body, status=answer.status)
 
 
-async def _start_checkout(request: web.Request, checkout: CheckoutInput) -> StoredAnswer:
+async def start_checkout(request: web.Request, checkout: CheckoutInput) -> StoredAnswer:
+    """The checkout answer (201 + session, or an error body); the marketplace pages call it too."""
     ctx = request.app[GATEWAY]
     connector = ctx.connectors.get(checkout.provider)
     if connector is None:

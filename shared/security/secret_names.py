@@ -40,6 +40,7 @@ SECRET_SPECS: dict[str, SecretSpec] = {
         SecretSpec("btcpay_webhook_secret", SecretKind.WEBHOOK, lambda: secrets.token_urlsafe(32)),
         SecretSpec("alby_webhook_secret", SecretKind.WEBHOOK, standard_webhooks_key),
         SecretSpec("ack_signing_secret", SecretKind.SIGNING, standard_webhooks_key),
+        SecretSpec("marketplace_session_secret", SecretKind.SIGNING, lambda: secrets.token_urlsafe(32)),
         SecretSpec("revenuecat_api_key", SecretKind.CREDENTIAL),
         SecretSpec("revenuecat_api_v2_key", SecretKind.CREDENTIAL),
         SecretSpec("btcpay_api_key", SecretKind.CREDENTIAL),
