@@ -27,7 +27,12 @@ async def sign_in_page(request: web.Request) -> web.Response:
     return await render(
         request,
         "sign_in.html",
-        {"next": _local_path(request.query.get("next", "")), "dev_sign_in": dev, "user_hint": ""},
+        {
+            "next": _local_path(request.query.get("next", "")),
+            "dev_sign_in": dev,
+            # A demo link may name the user to sign in as; the form still has to be sent.
+            "user_hint": request.query.get("user_id", "") if dev else "",
+        },
     )
 
 
