@@ -15,12 +15,14 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from services.gateway.context import GATEWAY
-from services.marketplace.money import fiat_text, sats_text
+from services.marketplace.context import MARKETPLACE
+from services.marketplace.money import fiat_text, msat_to_fiat_minor, sats_text
+from services.marketplace.pack_cards import btc_rate
 from services.marketplace.pages import error_page, render, sign_in_redirect, signed_in
 from shared.connectors.lightning.tables import LightningInvoice
 from shared.db.bundles import bundle_purchase_reference
 from shared.db.entitlements import list_user_entitlements
-from shared.db.models import CheckoutSessionRecord
+from shared.db.models import BillingCatalog, CheckoutSessionRecord
 from shared.domain.entitlements import EntitlementStatus
 
 routes = web.RouteTableDef()
@@ -66,6 +68,20 @@ async def checkout_status(request: web.Request, row: CheckoutSessionRecord) -> d
     return {"status": "open", "entitlements": []}
 
 
+async def _fiat(request: web.Request, row: CheckoutSessionRecord) -> str | None:
+    """The locked fiat price of a fiat-priced pack; for a pack priced in BTC, its value at today's rate."""
+    details = row.details
+    if details.get("amountMinor") is not None and details.get("currency") != "BTC":
+        return fiat_text(int(details["amountMinor"]), str(details["currency"]))
+    async with request.app[GATEWAY].sessions() as session:
+        pack = await session.get(BillingCatalog, row.catalog_id)
+    rate = await btc_rate(request.app[MARKETPLACE].oracle, pack.currency) if pack else None
+    if pack is None or rate is None:
+        return None
+    value = msat_to_fiat_minor(int(details["amountMsat"]), pack.currency, rate)
+    return f"≈ {fiat_text(value, pack.currency)}"
+
+
 @routes.get("/market/checkout/{checkout_id}", name="market-invoice")
 async def invoice_page(request: web.Request) -> web.Response:
     session = await signed_in(request)
@@ -76,7 +92,6 @@ async def invoice_page(request: web.Request) -> web.Response:
         return await error_page(request, 404, "No such checkout", "This invoice is not one of yours.")
     details = row.details
     bolt11, lnurl = str(details["lightningInvoice"]), details.get("lnurl")
-    amount_minor, currency = details.get("amountMinor"), details.get("currency")
     invoice = {
         "id": str(row.id),
         "pack_slug": details.get("packSlug"),
@@ -85,9 +100,7 @@ async def invoice_page(request: web.Request) -> web.Response:
         "bolt11_qr": qr_svg(f"lightning:{bolt11}"),
         "lnurl_qr": qr_svg(f"lightning:{lnurl}") if lnurl else None,
         "sats": sats_text(int(details["amountMsat"])),
-        "fiat": fiat_text(int(amount_minor), str(currency))
-        if amount_minor is not None and currency != "BTC"
-        else None,
+        "fiat": await _fiat(request, row),
         "expires_at": row.expires_at.isoformat() if row.expires_at else None,
         "status_url": str(request.app.router["market-invoice-status"].url_for(checkout_id=str(row.id))),
     }

@@ -39,13 +39,19 @@ async def btc_rates(oracle: PriceOracle | None, views: Iterable[dict[str, Any]])
     currencies = {view["price"]["currency"] for view in views}
     for view in views:
         currencies |= {p["price"]["currency"] for p in view["providers"].values() if p["price"]}
-    rates: dict[str, Decimal] = {}
-    for currency in sorted(currencies - {"BTC"}):
-        try:
-            rates[currency] = await oracle.btc_price(currency)
-        except (ProviderError, httpx.HTTPError) as exc:  # prices still show natively; sats stay blank
-            log.warning("marketplace_rate_unavailable", currency=currency, error=str(exc))
-    return rates
+    rates = {currency: await btc_rate(oracle, currency) for currency in sorted(currencies - {"BTC"})}
+    return {currency: rate for currency, rate in rates.items() if rate is not None}
+
+
+async def btc_rate(oracle: PriceOracle | None, currency: str) -> Decimal | None:
+    """Fiat per BTC now, or None when it cannot be had (prices then show only in their own unit)."""
+    if oracle is None:
+        return None
+    try:
+        return await oracle.btc_price(currency)
+    except (ProviderError, httpx.HTTPError) as exc:
+        log.warning("marketplace_rate_unavailable", currency=currency, error=str(exc))
+        return None
 
 
 def card(

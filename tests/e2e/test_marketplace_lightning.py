@@ -49,7 +49,7 @@ async def test_invoice_page_shows_qr_codes_of_the_checkouts_bolt11_and_lnurl(
     svgs = qr_svgs(page.text)
     assert decode_qr_svg(svgs["qr-bolt11"]) == f"LIGHTNING:{issued.bolt11.upper()}"
     assert (decode_qr_svg(svgs["qr-lnurl"]) or "").startswith("LIGHTNING:LNURL1")
-    assert issued.bolt11 in page.text and "19,900 sats" in page.text
+    assert issued.bolt11 in page.text and "19,900 sats" in page.text and "≈ $" in page.text
     assert Page(page.text).all("section", id="invoice")[0].attrs["data-status"] == "open"
 
 
