@@ -32,7 +32,9 @@ UNPAYABLE = frozenset({"expired", "invalid"})  # lightning_invoices.status that 
 def qr_svg(text: str) -> Markup:
     """An inline SVG QR code; upper case keeps bech32 text in the QR's compact alphanumeric mode."""
     code = segno.make(text.upper(), error="m")
-    return Markup(code.svg_inline(scale=4, border=4, dark="#111827", light="#ffffff", title=text))  # noqa: S704 (segno's own SVG)
+    # A viewBox instead of a fixed size: the stylesheet scales the code to the screen.
+    svg = code.svg_inline(border=4, dark="#111827", light="#ffffff", title=text, omitsize=True)
+    return Markup(svg)  # noqa: S704 (segno's own SVG)
 
 
 async def _own_checkout(request: web.Request, user_id: str) -> CheckoutSessionRecord | None:

@@ -3,7 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
-from shared.pricing.conversion import MSAT_PER_BTC, fiat_minor_to_msat, minor_unit_exponent
+from shared.pricing.conversion import MSAT_PER_BTC, fiat_minor_to_msat, minor_unit_exponent, round_up_to_sat
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 MSAT_PER_SAT = 1000
@@ -41,7 +41,7 @@ def price_lines(
         fiat = fiat_text(msat_to_fiat_minor(amount, fiat_currency, rate), fiat_currency) if rate else None
         return {"fiat": fiat, "sats": sats_text(amount), "native": "sats"}
     rate = rates.get(currency)
-    sats = sats_text(fiat_minor_to_msat(amount, currency, rate)) if rate else None
+    sats = sats_text(round_up_to_sat(fiat_minor_to_msat(amount, currency, rate))) if rate else None
     return {"fiat": fiat_text(amount, currency), "sats": sats, "native": "fiat"}
 
 

@@ -106,9 +106,7 @@ async def sign_in(client: httpx.AsyncClient, token: str) -> None:
 
 def decode_qr_svg(svg: str) -> str | None:
     """Rasterise segno's SVG (one path of horizontal runs) and read it back with ZXing."""
-    size = int(_match(r'width="(\d+)"', svg))
-    scale = int(_match(r"scale\((\d+)\)", svg))
-    modules = size // scale
+    modules = int(_match(r'viewBox="0 0 (\d+) \d+"', svg))  # one unit per module
     grid = [[255] * modules for _ in range(modules)]
     x = y = 0.0
     for command, a, b in re.findall(
