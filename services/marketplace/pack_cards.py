@@ -8,7 +8,7 @@ import httpx
 import structlog
 
 from services.gateway.pack_views import pack_view
-from services.marketplace.money import fiat_text, native_text, price_lines
+from services.marketplace.money import native_text, price_lines
 from shared.connectors.base import ProviderError
 from shared.db.catalog_state import StoredPack
 from shared.pricing.oracle import PriceOracle
@@ -80,7 +80,6 @@ def card(
         "icon": ICONS.get(view["visuals"]["icon"] or "", "◆"),
         "listings": listings,
         "children": children,
-        "default_price": fiat_text(view["price"]["amount"], fiat_currency),
     }
 
 

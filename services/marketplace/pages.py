@@ -6,10 +6,10 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from services.gateway.packs import MARKET
 from services.marketplace.context import MARKETPLACE
 from services.marketplace.sessions import COOKIE_NAME, BrowserSession
 
-MARKET = re.compile(r"^[A-Za-z]{2}$")
 # "de-DE,de;q=0.9" → DE: the region of the browser's first language that names one.
 LANGUAGE_REGION = re.compile(r"^[A-Za-z]{2,3}[-_]([A-Za-z]{2})$")
 

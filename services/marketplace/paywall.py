@@ -22,13 +22,11 @@ from services.marketplace.money import native_text
 from services.marketplace.pack_cards import card
 from services.marketplace.pages import error_page, render, visitor_market
 from shared.connectors.base import ProviderError
+from shared.connectors.revenuecat.users import APP_USER_ID_PREFIX
 from shared.db.catalog_state import load_stored_catalog
 
 log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
-APP_USER_ID_PREFIX = (
-    "rc_"  # RevenueCat app user ids are rc_<our user id> (shared/connectors/revenuecat/users.py)
-)
 
 
 async def _offering(request: web.Request, slug: str) -> dict[str, object] | None:
@@ -52,6 +50,7 @@ async def _offering(request: web.Request, slug: str) -> dict[str, object] | None
 
 
 def _buyer(value: str) -> str | None:
+    """The link's app user id when it is one of ours (``rc_<user id>``), else None."""
     user_id = value.removeprefix(APP_USER_ID_PREFIX)
     return value if value.startswith(APP_USER_ID_PREFIX) and valid_user_id(user_id) else None
 

@@ -13,5 +13,6 @@ def test_the_local_stack_points_the_paywall_at_the_revenuecat_sandbox() -> None:
 def test_with_the_real_revenuecat_the_paywall_completes_nothing_itself() -> None:
     env = sandbox_environment({"BILLING_REVENUECAT_API_BASE_URL": "https://api.revenuecat.com"}, Settings())
     assert "BILLING_MARKETPLACE_REVENUECAT_SANDBOX_URL" not in env
-    assert Settings().marketplace_revenuecat_sandbox_url == ""
-    assert Settings().marketplace_dev_sign_in is False
+    defaults = Settings.model_fields
+    assert defaults["marketplace_revenuecat_sandbox_url"].default == ""
+    assert defaults["marketplace_dev_sign_in"].default is False
