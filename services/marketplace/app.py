@@ -17,7 +17,15 @@ from redis.asyncio import Redis
 from services.gateway.context import GATEWAY
 from services.gateway.idempotency import IdempotencyStore
 from services.gateway.security import SECURITY
-from services.marketplace import catalog_pages, invoice_page, my_packs, paywall, purchases, sign_in
+from services.marketplace import (
+    catalog_pages,
+    invoice_page,
+    my_packs,
+    outages,
+    paywall,
+    purchases,
+    sign_in,
+)
 from services.marketplace.context import MARKETPLACE, MarketplaceContext
 from services.marketplace.revenuecat_sandbox import RevenueCatSandboxClient
 from services.marketplace.sessions import SECRET_NAME, SessionSigner
@@ -30,6 +38,7 @@ HERE = Path(__file__).parent
 def install_marketplace(app: web.Application, settings: Settings) -> None:
     """Add the pages, their templates and static files; call after ``install_security``."""
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
+    app.middlewares.append(outages.dependency_outages)  # innermost: sees the handlers' own errors
     for module in (catalog_pages, purchases, invoice_page, paywall, my_packs, sign_in):
         app.add_routes(module.routes)
     app.router.add_static("/market/static", HERE / "static", name="market-static")
