@@ -16,9 +16,10 @@ from shared.security.api_keys import authenticate
 routes = web.RouteTableDef()
 
 
-def _local_path(value: str) -> str:
+def local_path(value: str) -> str:
     """Only a path on this site may be the target after signing in (no open redirect)."""
-    return value if value.startswith("/") and not value.startswith("//") else "/market/"
+    # "//host" and "/\\host" are other sites to a browser.
+    return value if value.startswith("/") and value[1:2] not in ("/", "\\") else "/market/"
 
 
 @routes.get("/market/sign-in", name="market-signin")
@@ -28,7 +29,7 @@ async def sign_in_page(request: web.Request) -> web.Response:
         request,
         "sign_in.html",
         {
-            "next": _local_path(request.query.get("next", "")),
+            "next": local_path(request.query.get("next", "")),
             "dev_sign_in": dev,
             # A demo link may name the user to sign in as; the form still has to be sent.
             "user_hint": request.query.get("user_id", "") if dev else "",
@@ -40,7 +41,7 @@ async def sign_in_page(request: web.Request) -> web.Response:
 async def sign_in(request: web.Request) -> web.Response:
     market = request.app[MARKETPLACE]
     form = await request.post()
-    target = _local_path(str(form.get("next", "")))
+    target = local_path(str(form.get("next", "")))
     user_id = await _user_of(
         request, str(form.get("token", "")).strip(), str(form.get("user_id", "")).strip()
     )

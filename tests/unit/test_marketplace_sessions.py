@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from services.marketplace.sessions import SECRET_NAME, SessionSigner
+from services.marketplace.sign_in import local_path
 from shared.security.secret_stores import EnvFileSecretStore
 from shared.security.secrets import SecretProvider
 from shared.settings import Settings
@@ -54,3 +55,9 @@ async def test_a_form_token_is_bound_to_what_the_form_was_rendered_for(tmp_path:
     assert await signer.form_token_valid(token, "alice", "try-on", "click-1")
     assert not await signer.form_token_valid(token, "alice", "bundle", "click-1")
     assert not await signer.form_token_valid(token, "bob", "try-on", "click-1")
+
+
+def test_signing_in_returns_only_to_a_path_on_this_site() -> None:
+    assert local_path("/market/packs/x?market=DE") == "/market/packs/x?market=DE"
+    assert local_path("//evil.example/") == local_path("/\\evil.example/") == "/market/"
+    assert local_path("https://evil.example/") == "/market/"
