@@ -45,5 +45,7 @@ async def error_page(request: web.Request, status: int, title: str, message: str
     return await render(request, "error.html", {"title": title, "message": message}, status=status)
 
 
-def sign_in_redirect(request: web.Request) -> web.HTTPSeeOther:
-    return web.HTTPSeeOther(request.app.router["market-signin"].url_for().with_query(next=request.path_qs))
+def sign_in_redirect(request: web.Request, back_to: str | None = None) -> web.HTTPSeeOther:
+    """To the sign-in page, which then returns to ``back_to`` (default: this page)."""
+    sign_in = request.app.router["market-signin"].url_for()
+    return web.HTTPSeeOther(sign_in.with_query(next=back_to or request.path_qs))

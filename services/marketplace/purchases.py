@@ -30,9 +30,9 @@ routes = web.RouteTableDef()
 @routes.post("/market/packs/{slug}/checkout", name="market-checkout")
 async def buy(request: web.Request) -> web.StreamResponse:
     session = await signed_in(request)
-    if session is None:
-        raise sign_in_redirect(request)
     slug = request.match_info["slug"]
+    if session is None:  # back to the pack's page: a POST cannot be replayed by a redirect
+        raise sign_in_redirect(request, f"/market/packs/{slug}")
     form = await request.post()
     click, token = str(form.get("click", "")), str(form.get("form_token", ""))
     market = request.app[MARKETPLACE]

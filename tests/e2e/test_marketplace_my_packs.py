@@ -58,3 +58,11 @@ async def test_the_session_cookie_is_http_only_and_same_site(
         )
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+async def test_buying_while_signed_out_signs_in_and_returns_to_the_pack(stack: Stack) -> None:
+    async with browser(stack) as client:
+        response = await client.post("/market/packs/some-pack/checkout", data={"provider": "lightning"})
+    assert response.status_code == 303
+    target = httpx.URL(response.headers["location"])
+    assert (target.path, target.params["next"]) == ("/market/sign-in", "/market/packs/some-pack")
