@@ -11,6 +11,7 @@ from pathlib import Path
 import aiohttp_jinja2
 import httpx
 import jinja2
+import structlog
 from aiohttp import web
 from redis.asyncio import Redis
 
@@ -27,12 +28,14 @@ from services.marketplace import (
     sign_in,
 )
 from services.marketplace.context import MARKETPLACE, MarketplaceContext
+from services.marketplace.outages import MARKETPLACE_UNAVAILABLE
 from services.marketplace.revenuecat_sandbox import RevenueCatSandboxClient
 from services.marketplace.sessions import SECRET_NAME, SessionSigner
 from shared.pricing.oracle import PriceOracle, price_oracle_from_settings
 from shared.settings import Settings
 
 HERE = Path(__file__).parent
+log = structlog.get_logger(__name__)
 
 
 def install_marketplace(app: web.Application, settings: Settings) -> None:
@@ -45,10 +48,10 @@ def install_marketplace(app: web.Application, settings: Settings) -> None:
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         secrets = app[SECURITY].secrets
-        if settings.secret_backend == "env":  # noqa: S105 (a back-end name)
+        try:  # our own signing key: generated on first start (into Vault too, when it may write)
             await secrets.ensure_generated(SECRET_NAME)
-        else:  # fail at start, not on the first page, when Vault lacks the key
-            await secrets.current(SECRET_NAME)
+        except MARKETPLACE_UNAVAILABLE as exc:  # the API stays up; pages answer "try again"
+            log.error("marketplace_session_secret_unavailable", error=type(exc).__name__)
         redis = app[GATEWAY].redis
         http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
         sandbox_url = settings.marketplace_revenuecat_sandbox_url

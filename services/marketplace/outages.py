@@ -8,12 +8,25 @@ from typing import Any
 import httpx
 import structlog
 from aiohttp import web
+from hvac.exceptions import VaultError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from shared.security.secret_values import SecretNotConfiguredError
+from shared.security.vault_store import VaultUnavailableError
+
 log = structlog.get_logger(__name__)
 MARKETPLACE_PREFIXES = ("/market/", "/paywall")
-TRANSIENT = (SQLAlchemyError, RedisError, httpx.TransportError, OSError)
+# Down or not provisioned yet: Postgres, Redis, a provider, Vault or the session secret in it.
+MARKETPLACE_UNAVAILABLE = (
+    SQLAlchemyError,
+    RedisError,
+    httpx.TransportError,
+    OSError,
+    VaultUnavailableError,
+    VaultError,
+    SecretNotConfiguredError,
+)
 RETRY_AFTER_S = "5"
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Try again in a moment</title>
@@ -28,7 +41,7 @@ async def dependency_outages(request: web.Request, handler: Any) -> web.StreamRe
         return await handler(request)  # type: ignore[no-any-return]
     try:
         return await handler(request)  # type: ignore[no-any-return]
-    except TRANSIENT as exc:
+    except MARKETPLACE_UNAVAILABLE as exc:
         log.warning("marketplace_dependency_down", path=request.path, error=type(exc).__name__)
         headers = {"Retry-After": RETRY_AFTER_S, "Cache-Control": "no-store"}
         if request.path.endswith("/status"):  # the invoice page's poll reads JSON

@@ -66,3 +66,14 @@ async def test_buying_while_signed_out_signs_in_and_returns_to_the_pack(stack: S
     assert response.status_code == 303
     target = httpx.URL(response.headers["location"])
     assert (target.path, target.params["next"]) == ("/market/sign-in", "/market/packs/some-pack")
+
+
+async def test_marketplace_forms_take_form_bodies_only_and_within_the_size_limit(stack: Stack) -> None:
+    async with browser(stack) as client:
+        text = await client.post(
+            "/market/sign-in", content=b"token=x", headers={"Content-Type": "text/plain"}
+        )
+        huge = await client.post(
+            "/market/sign-in", data={"token": "x" * (stack.settings.max_request_body_bytes + 1)}
+        )
+    assert (text.status_code, huge.status_code) == (415, 413)
