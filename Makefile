@@ -20,8 +20,8 @@ test: infra  ## the whole suite against the real Kafka, PostgreSQL and Redis
 stop:
 	bash deploy/local/stop.sh
 
-lint:
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
+lint: setup  ## ruff, mypy strict and the import contract (pyproject: [tool.importlinter])
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy && $(VENV)/bin/lint-imports
 
 bench: infra
 	$(VENV)/bin/billing bench

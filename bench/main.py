@@ -4,18 +4,19 @@ import argparse
 import asyncio
 import os
 import platform
+import sys
 import time
 from typing import Any
 
 import httpx
 
+from apps.stack.processes import REPO_ROOT
 from bench.pipeline import EventWatcher, run_pipeline
 from bench.raw_bounds import kafka_round_trip, postgres_transactions
 from bench.reads import read_benchmarks
 from bench.report import ratios, render, write_json
 from bench.stack import BenchStack, bench_stack
 from bench.workload import Products, build_workload, create_products
-from tests.infra.services import REPO_ROOT
 
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 
@@ -139,3 +140,7 @@ def scaling_rows(pipeline: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,6 +1,6 @@
 """The stack a bench run measures: its own database, topic namespace and service processes.
 
-Reuses the test session's helpers (``tests/infra/services.py``) so a bench run is isolated exactly
+Reuses the test session's helpers (``apps/stack/processes.py``) so a bench run is isolated exactly
 like a pytest session and never touches the default deployment.
 """
 
@@ -16,11 +16,7 @@ from pathlib import Path
 import psutil
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.db.engine import create_engine, session_factory
-from shared.messaging.topics import Topics
-from shared.settings import Settings
-from tests.infra.security import create_full_scope_key
-from tests.infra.services import (
+from apps.stack.processes import (
     REPO_ROOT,
     drop_session_database,
     prepare_backing_stores,
@@ -32,6 +28,10 @@ from tests.infra.services import (
     start_infrastructure,
     wait_for_http,
 )
+from apps.stack.seed import create_full_scope_key
+from shared.db.engine import create_engine, session_factory
+from shared.messaging.topics import Topics
+from shared.settings import Settings
 
 SERVICES = ["gateway", "ingest", "worker"]
 
@@ -58,7 +58,7 @@ class BenchStack:
         log_file = (self.log_dir / f"worker-{len(self.extra_workers) + 2}.log").open("wb")
         self.extra_workers.append(
             subprocess.Popen(
-                [sys.executable, "-m", "shared.cli.main", "serve", "worker"],
+                [sys.executable, "-m", "apps.cli.main", "serve", "worker"],
                 env=settings_env(self.settings),
                 cwd=REPO_ROOT,
                 stdout=log_file,

@@ -18,9 +18,9 @@ import httpx
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from apps.stack.seed import upsert_pack
 from shared.domain.packs import BillingKind, MicroSaasPack, ProviderProduct
 from shared.domain.provider import Provider
-from tests.infra.packs import upsert_pack
 
 SUBSCRIPTION_PRODUCTS = 3
 DUPLICATE_SHARE = 0.05

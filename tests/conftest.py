@@ -8,14 +8,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db.engine import create_engine, session_factory
-from shared.domain.packs import BillingKind, MicroSaasPack, ProviderProduct
-from shared.domain.provider import Provider
-from shared.messaging.topics import Topics
-from shared.settings import Settings
-from tests.infra.packs import upsert_pack
-from tests.infra.security import create_full_scope_key
-from tests.infra.services import (
+from apps.stack.processes import (
     REPO_ROOT,
     drop_session_database,
     prepare_backing_stores,
@@ -26,6 +19,12 @@ from tests.infra.services import (
     start_infrastructure,
     wait_for_http,
 )
+from apps.stack.seed import create_full_scope_key, upsert_pack
+from shared.db.engine import create_engine, session_factory
+from shared.domain.packs import BillingKind, MicroSaasPack, ProviderProduct
+from shared.domain.provider import Provider
+from shared.messaging.topics import Topics
+from shared.settings import Settings
 from tests.infra.topic_collector import TopicCollector
 
 
@@ -123,3 +122,14 @@ def auth_headers(stack: Stack) -> Iterator[dict[str, str]]:
         "Authorization": stack.settings.revenuecat_webhook_authorization.get_secret_value(),
         "Content-Type": "application/json",
     }
+
+
+STACK_MARKERS = ("kafka", "postgres", "redis")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test on the session stack needs all three real services: the stack marks it itself."""
+    for item in items:
+        if "stack" in getattr(item, "fixturenames", ()):
+            for name in STACK_MARKERS:
+                item.add_marker(getattr(pytest.mark, name))

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from services.catalog_sync.providers import build_provider_catalogs
 from services.catalog_sync.reconcile import reconcile
 from services.catalog_sync.runner import SyncRunner
+from shared.connectors.base import ProviderResources
 from shared.db.engine import create_engine, session_factory
 from shared.logging import configure_logging
 from shared.messaging.topics import Topics, ensure_topics
@@ -34,7 +35,7 @@ def build_app(settings: Settings) -> FastStream:
     sessions = session_factory(engine)
     http = httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=3.0))
     redis = Redis.from_url(settings.redis_url)
-    catalogs = build_provider_catalogs(settings, http, redis)
+    catalogs = build_provider_catalogs(ProviderResources(settings, http, sessions, redis))
 
     async def run(trigger: str) -> None:
         await reconcile(sessions, catalogs, trigger=trigger)

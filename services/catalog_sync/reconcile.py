@@ -8,9 +8,9 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.connectors.base import ProviderError
-from shared.connectors.catalog_port import Divergence, ProviderCatalog, WantedListing
+from shared.catalog.provider_catalog import Divergence, ProviderCatalog, WantedListing
 from shared.db.catalog_sync import record_sync_report, remember_provider_ids, wanted_listings
+from shared.domain.errors import ProviderError
 from shared.domain.provider import Provider
 
 log = structlog.get_logger(__name__)

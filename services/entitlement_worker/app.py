@@ -8,6 +8,7 @@ from faststream.kafka.annotations import KafkaMessage
 
 from services.entitlement_worker.batches import apply_record_batch
 from services.entitlement_worker.expiry_sweeper import ExpirySweeper
+from shared.connectors.registry import raw_payload_columns
 from shared.db.engine import create_engine, session_factory
 from shared.domain.provider import Provider
 from shared.logging import configure_logging
@@ -81,7 +82,9 @@ def build_app(settings: Settings) -> FastStream:
     async def start_relay() -> None:
         relay_task.append(asyncio.create_task(relay.run_forever()))
         relay_task.append(asyncio.create_task(sweeper.run_forever()))
-        relay_task.append(asyncio.create_task(RetentionSchedule(sessions, settings).run_forever()))
+        relay_task.append(
+            asyncio.create_task(RetentionSchedule(sessions, settings, raw_payload_columns()).run_forever())
+        )
 
     @app.after_shutdown
     async def stop() -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from services.gateway.errors import error_response
 from services.gateway.security import SECURITY
+from shared.http.errors import error_response
 from shared.security.webhook_signing import sign_body
 
 log = structlog.get_logger(__name__)

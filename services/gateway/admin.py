@@ -17,12 +17,12 @@ from pydantic import ValidationError
 
 from services.gateway.auth import principal_of
 from services.gateway.context import GATEWAY, GatewayContext
-from services.gateway.errors import error_response
 from services.gateway.pack_views import pack_view
 from shared.catalog.errors import CatalogError
 from shared.catalog.model import PackSpec
 from shared.db.catalog_state import load_stored_catalog
 from shared.db.catalog_write import PackChange, lock_catalog, write_wanted_packs
+from shared.http.errors import error_response
 from shared.security.api_keys import Scope
 
 log = structlog.get_logger(__name__)

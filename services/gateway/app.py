@@ -1,10 +1,8 @@
-"""The HTTP gateway (aiohttp): webhooks in, entitlements out."""
+"""The HTTP gateway (aiohttp): webhooks in, entitlements out, and each provider's own routes."""
 
 from collections.abc import AsyncIterator
 
-import httpx
 from aiohttp import web
-from redis.asyncio import Redis
 
 from services.gateway import (
     admin,
@@ -12,23 +10,19 @@ from services.gateway import (
     entitlements,
     features,
     health,
-    lightning_refunds,
-    lightning_watch,
-    lightning_webhooks,
-    lnurl,
     packs,
     webhooks,
 )
-from services.gateway.connectors import build_connectors
 from services.gateway.context import GATEWAY, GatewayContext
 from services.gateway.errors import json_errors
 from services.gateway.idempotency import IdempotencyStore
 from services.gateway.security import install_security
 from services.marketplace.app import install_marketplace
-from shared.db.engine import create_engine, session_factory
+from shared.bootstrap import bootstrap
+from shared.connectors.gateway_runtime import GATEWAY_RUNTIME, GatewayRuntime
+from shared.connectors.registry import REGISTERED_PROVIDERS, configured_providers
 from shared.logging import configure_logging
-from shared.messaging.producer import create_producer
-from shared.messaging.topics import Topics, ensure_topics
+from shared.messaging.topics import ensure_topics
 from shared.settings import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -44,35 +38,34 @@ def build_app(settings: Settings) -> web.Application:
     app.add_routes(features.routes)
     app.add_routes(admin.routes)
     app.add_routes(health.routes)
-    app.add_routes(lightning_webhooks.routes)
-    app.add_routes(lnurl.routes)
-    app.add_routes(lightning_refunds.routes)
+    # Every provider's routes are served; a provider not configured here answers them with a 422.
+    for plugin in REGISTERED_PROVIDERS:
+        app.add_routes(plugin.gateway_routes)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         await ensure_topics(settings)
-        producer = create_producer(settings)
-        await producer.start()
-        engine = create_engine(settings.database_url)
-        sessions = session_factory(engine)
-        redis = Redis.from_url(settings.redis_url)
-        http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+        runtime = bootstrap(settings)
+        await runtime.start()
         app[GATEWAY] = GatewayContext(
             settings=settings,
-            topics=Topics(settings.namespace),
-            producer=producer,
-            sessions=sessions,
-            redis=redis,
-            connectors=build_connectors(settings, http, sessions, redis),
-            checkout_idempotency=IdempotencyStore(redis, f"{settings.namespace}checkout"),
+            topics=runtime.topics,
+            producer=runtime.producer,
+            sessions=runtime.sessions,
+            redis=runtime.redis,
+            secrets=runtime.secrets,
+            providers=runtime.providers,
+            connectors=runtime.connectors,
+            checkout_idempotency=IdempotencyStore(runtime.redis, f"{settings.namespace}checkout"),
+        )
+        app[GATEWAY_RUNTIME] = GatewayRuntime(
+            settings, runtime.topics, runtime.producer, runtime.sessions, runtime.connectors
         )
         yield
-        await producer.stop()
-        await http.aclose()
-        await redis.aclose()
-        await engine.dispose()
+        await runtime.close()
 
     app.cleanup_ctx.append(resources)
     install_security(app, settings)  # after resources: it uses the gateway's Redis
     install_marketplace(app, settings)  # after security: its session cookie uses the secret provider
-    app.cleanup_ctx.append(lightning_watch.run_in_background)
+    for plugin in configured_providers(settings).values():
+        app.cleanup_ctx.extend(plugin.gateway_tasks())
     return app

@@ -12,9 +12,9 @@ import structlog
 from aiohttp import web
 
 from services.gateway.context import GATEWAY
-from services.gateway.errors import error_response
 from services.gateway.route_policy import policy_for
 from services.gateway.security import SECURITY
+from shared.http.errors import error_response
 from shared.security.api_keys import KEY_PREFIX, Principal, Scope, authenticate
 
 log = structlog.get_logger(__name__)

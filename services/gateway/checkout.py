@@ -5,12 +5,12 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from services.gateway.context import GATEWAY
-from services.gateway.errors import error_response
 from services.gateway.idempotency import IdempotencyConflictError, StoredAnswer
-from shared.connectors.base import ProviderError
 from shared.db.catalog import find_pack_by_slug, pack_from_row
 from shared.db.checkout_sessions import record_checkout_session
 from shared.domain.checkout import CheckoutInput
+from shared.domain.errors import ProviderError
+from shared.http.errors import error_response
 
 log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()

@@ -9,9 +9,10 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.gateway.idempotency import IdempotencyStore
-from shared.connectors.base import BillingConnector
+from shared.connectors.base import BillingConnector, ProviderPlugin
 from shared.domain.provider import Provider
 from shared.messaging.topics import Topics
+from shared.security.secrets import SecretProvider
 from shared.settings import Settings
 
 
@@ -22,6 +23,8 @@ class GatewayContext:
     producer: AIOKafkaProducer
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
+    secrets: SecretProvider
+    providers: Mapping[Provider, ProviderPlugin]
     connectors: Mapping[Provider, BillingConnector]
     checkout_idempotency: IdempotencyStore
 

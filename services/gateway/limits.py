@@ -11,9 +11,9 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel
 
-from services.gateway.errors import error_response
 from services.gateway.security import SECURITY
 from shared.domain.checkout import CheckoutInput
+from shared.http.errors import error_response
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Our user ids: what platforms use (uuids, slugs, e-mail-like ids), nothing that is markup or SQL.

@@ -5,11 +5,11 @@ import re
 from aiohttp import web
 
 from services.gateway.context import GATEWAY
-from services.gateway.errors import error_response
 from services.gateway.http_caching import cached_json
 from services.gateway.pack_views import pack_view
 from shared.db.catalog_state import load_stored_catalog
 from shared.domain.provider import Provider
+from shared.http.errors import error_response
 
 routes = web.RouteTableDef()
 MARKET = re.compile(r"^[A-Za-z]{2}$")

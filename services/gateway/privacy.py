@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.gateway.auth import principal_of
 from services.gateway.context import GATEWAY
-from services.gateway.errors import error_response
+from shared.connectors.registry import personal_data_map
 from shared.entitlement_cache import FeatureCache
+from shared.http.errors import error_response
 from shared.security.api_keys import Scope, create_api_key
 from shared.security.audit import AuditEntry, append_audit, user_subject
 from shared.security.privacy import erase_user, export_user
@@ -39,7 +40,7 @@ def _actor(request: web.Request) -> str:
 async def export_user_data(request: web.Request) -> web.Response:
     user_id = request.match_info["user_id"]
     async with request.app[GATEWAY].sessions() as session, session.begin():
-        exported = await export_user(session, user_id)
+        exported = await export_user(session, personal_data_map(), user_id)
         await append_audit(
             session, AuditEntry(actor=_actor(request), event="user.exported", subject=user_subject(user_id))
         )
@@ -51,7 +52,7 @@ async def erase_user_data(request: web.Request) -> web.Response:
     ctx = request.app[GATEWAY]
     user_id = request.match_info["user_id"]
     async with ctx.sessions() as session, session.begin():
-        erased = await erase_user(session, user_id, requested_by=_actor(request))
+        erased = await erase_user(session, personal_data_map(), user_id, requested_by=_actor(request))
     # Cached feature grants are derived from the rows just pseudonymised.
     await FeatureCache(ctx.redis, ctx.settings.namespace).invalidate_users([user_id])
     return web.json_response({"status": "erased", "counts": erased["counts"]})

@@ -33,7 +33,3 @@ def policy_for(method: str, pattern: str) -> RoutePolicy:
         return RoutePolicy(exempt=True, scope=Scope.ADMIN)
     scope = ROUTE_SCOPES.get(("GET" if method == "HEAD" else method, pattern), Scope.ADMIN)
     return RoutePolicy(exempt=False, scope=scope)
-
-
-def is_webhook(pattern: str) -> bool:
-    return pattern.startswith("/v1/webhooks/")

@@ -13,7 +13,7 @@ from aiohttp import web
 from services.gateway.context import GATEWAY
 from shared.security.audit_batches import AuditBatchWriter
 from shared.security.rate_limit import RateLimiter
-from shared.security.secrets import SecretProvider, build_secret_provider
+from shared.security.secrets import SecretProvider
 from shared.settings import Settings
 
 
@@ -43,7 +43,7 @@ def install_security(app: web.Application, settings: Settings) -> None:
     app.add_routes(privacy.routes)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
-        provider = build_secret_provider(settings)
+        provider = app[GATEWAY].secrets
         if settings.secret_backend == "env":  # noqa: S105 (a back-end name)
             await provider.ensure_generated("ack_signing_secret")
         else:  # fail at start, not on the first webhook, when Vault lacks the key

@@ -31,7 +31,7 @@ from services.marketplace.context import MARKETPLACE, MarketplaceContext
 from services.marketplace.outages import MARKETPLACE_UNAVAILABLE
 from services.marketplace.revenuecat_sandbox import RevenueCatSandboxClient
 from services.marketplace.sessions import SECRET_NAME, SessionSigner
-from shared.pricing.oracle import PriceOracle, price_oracle_from_settings
+from shared.connectors.lightning.pricing.oracle import PriceOracle, price_oracle_from_settings
 from shared.settings import Settings
 
 HERE = Path(__file__).parent

@@ -8,7 +8,7 @@ from aiohttp import web
 from services.gateway.idempotency import IdempotencyStore
 from services.marketplace.revenuecat_sandbox import RevenueCatSandboxClient
 from services.marketplace.sessions import SessionSigner
-from shared.pricing.oracle import PriceOracle
+from shared.connectors.lightning.pricing.oracle import PriceOracle
 from shared.settings import Settings
 
 

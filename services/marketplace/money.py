@@ -3,7 +3,12 @@
 from decimal import Decimal
 from typing import Any
 
-from shared.pricing.conversion import MSAT_PER_BTC, fiat_minor_to_msat, minor_unit_exponent, round_up_to_sat
+from shared.connectors.lightning.pricing.conversion import (
+    MSAT_PER_BTC,
+    fiat_minor_to_msat,
+    minor_unit_exponent,
+    round_up_to_sat,
+)
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 MSAT_PER_SAT = 1000

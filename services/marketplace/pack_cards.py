@@ -9,9 +9,9 @@ import structlog
 
 from services.gateway.pack_views import pack_view
 from services.marketplace.money import native_text, price_lines
-from shared.connectors.base import ProviderError
+from shared.connectors.lightning.pricing.oracle import PriceOracle
 from shared.db.catalog_state import StoredPack
-from shared.pricing.oracle import PriceOracle
+from shared.domain.errors import ProviderError
 
 log = structlog.get_logger(__name__)
 # The catalog's ``visuals.icon`` names, drawn as emoji so pages need no icon font.

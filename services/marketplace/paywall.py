@@ -21,9 +21,9 @@ from services.marketplace.context import MARKETPLACE
 from services.marketplace.money import native_text
 from services.marketplace.pack_cards import card
 from services.marketplace.pages import error_page, render, visitor_market
-from shared.connectors.base import ProviderError
 from shared.connectors.revenuecat.users import APP_USER_ID_PREFIX
 from shared.db.catalog_state import load_stored_catalog
+from shared.domain.errors import ProviderError
 
 log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()

@@ -6,7 +6,7 @@ sandbox then changes the customer and sends the webhook, exactly as after a stor
 
 import httpx
 
-from shared.connectors.base import ProviderError
+from shared.domain.errors import ProviderError
 
 
 class RevenueCatSandboxClient:

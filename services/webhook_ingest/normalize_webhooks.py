@@ -1,34 +1,26 @@
 """Handler: a raw provider delivery becomes entitlement updates on the updates topic.
 
-Dispatch is on the ``provider`` header the gateway set; each provider has its own module here.
+Dispatch is on the ``provider`` header the gateway set, to that provider's plugin.
 """
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from services.webhook_ingest.context import IngestContext
-from services.webhook_ingest.lightning import lightning_updates
-from services.webhook_ingest.revenuecat import revenuecat_updates
 from shared.domain.entitlements import EntitlementUpdate
-from shared.domain.provider import Provider
-
-
-def provider_of(record: ConsumerRecord[bytes, bytes]) -> Provider:
-    for name, value in record.headers:
-        if name == "provider":
-            return Provider(value.decode())
-    raise ValueError("raw webhook has no provider header")
+from shared.messaging.raw_deliveries import raw_delivery_of
 
 
 async def updates_from_delivery(
     record: ConsumerRecord[bytes, bytes], ctx: IngestContext
 ) -> list[EntitlementUpdate]:
-    provider = provider_of(record)
-    if provider is Provider.REVENUECAT:
-        return await revenuecat_updates(record.value or b"", ctx)
-    if provider is Provider.LIGHTNING:
-        return await lightning_updates(record, ctx)
-    raise ValueError(f"no normalizer for provider {provider.value}")
+    delivery = raw_delivery_of(record)
+    runtime = ctx.runtime
+    plugin = runtime.providers.get(delivery.provider)
+    if plugin is None:
+        raise ValueError(f"provider {delivery.provider.value} is not configured here")
+    connector = runtime.connectors[delivery.provider]
+    return await plugin.updates_from_delivery(delivery, connector, runtime.provider_resources)
 
 
 async def publish_updates(producer: AIOKafkaProducer, topic: str, updates: list[EntitlementUpdate]) -> None:

@@ -1,21 +1,33 @@
-"""The connector interface every billing provider implements."""
+"""The trait set every billing provider implements: the seed's ``BillingConnector`` and the
+``ProviderPlugin`` the pipeline needs (webhook verification, delivery parsing, routes, tasks, CLI).
 
-from collections.abc import Sequence
+A provider is one folder under ``shared/connectors/<provider>/``; its ``provider.py`` defines the
+plugin, and ``shared/connectors/registry.py`` lists the plugins. See ``docs/adding-a-provider.md``.
+"""
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+import httpx
+import typer
+from aiohttp import web
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.catalog.provider_catalog import ProviderCatalog
 from shared.domain.checkout import CheckoutInput, CheckoutSession
 from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.packs import MicroSaasPack
+from shared.domain.provider import Provider
+from shared.messaging.raw_deliveries import RawDelivery
+from shared.security.personal_data import PersonalDataTable
+from shared.security.retention import RawPayloadColumn
+from shared.security.secret_names import SecretSpec
+from shared.security.secrets import SecretProvider
+from shared.settings import Settings
 
-
-class ProviderError(Exception):
-    """A provider call failed; ``retryable`` says whether trying again may help."""
-
-    def __init__(self, provider: str, message: str, *, retryable: bool, status: int | None = None):
-        super().__init__(f"{provider}: {message}")
-        self.provider = provider
-        self.retryable = retryable
-        self.status = status
+BackgroundTask = Callable[[web.Application], AsyncIterator[None]]
 
 
 class BillingConnector(Protocol):
@@ -30,3 +42,71 @@ class BillingConnector(Protocol):
 
     async def revoke_entitlement(self, user_id: str, purchase_reference: str, reason: str) -> None:
         """Withdraw an entitlement the provider no longer honours."""
+
+
+@dataclass(frozen=True)
+class ProviderResources:
+    """What a process lends its providers, built once by the bootstrap."""
+
+    settings: Settings
+    http: httpx.AsyncClient
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+
+
+class WebhookRejected(Exception):
+    """A webhook that is not the provider's, or not a delivery we can read: answered 4xx, never queued."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class AcceptedWebhook:
+    """A verified webhook: the raw delivery to queue, and the body of the 200 the provider gets."""
+
+    delivery: RawDelivery
+    answer: Mapping[str, Any]
+    event_type: str
+
+
+class ProviderPlugin(Protocol):
+    provider: Provider
+    # routes the gateway serves for this provider beside ``POST /v1/webhooks/{provider}`` (may be empty)
+    gateway_routes: Sequence[web.AbstractRouteDef]
+    # ``billing <provider> ...`` subcommands
+    cli: typer.Typer
+    # the secrets it verifies webhooks with or presents to the provider
+    secret_specs: Sequence[SecretSpec]
+    # its tables that hold personal data (export and erasure), and raw payloads (retention)
+    personal_data: Sequence[PersonalDataTable]
+    raw_payloads: Sequence[RawPayloadColumn]
+
+    def user_id_at_provider(self, user_id: str) -> str:
+        """The id the provider knows our user by (erasure and export look for it too)."""
+
+    def is_configured(self, settings: Settings) -> bool:
+        """Whether this deployment sells through the provider at all."""
+
+    def connector(self, resources: ProviderResources) -> BillingConnector:
+        """The provider's ``BillingConnector``, one per process."""
+
+    def catalog(self, resources: ProviderResources) -> ProviderCatalog | None:
+        """The catalog catalog_sync keeps equal to ours, or None where the provider has none."""
+
+    async def verify_webhook(
+        self, headers: Mapping[str, str], body: bytes, secrets: SecretProvider
+    ) -> AcceptedWebhook:
+        """Check the webhook's own authentication on the raw body; raises ``WebhookRejected``."""
+
+    async def updates_from_delivery(
+        self, delivery: RawDelivery, connector: BillingConnector, resources: ProviderResources
+    ) -> list[EntitlementUpdate]:
+        """A raw delivery, confirmed against the provider: the authoritative entitlement updates."""
+
+    def gateway_tasks(self) -> Sequence[BackgroundTask]:
+        """aiohttp cleanup contexts the gateway runs for the provider (pollers, listeners)."""

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.catalog.gating import available_at
-from shared.connectors.catalog_port import WantedListing
+from shared.catalog.provider_catalog import WantedListing
 from shared.db.catalog_models import CatalogSyncReport
 from shared.db.catalog_state import StoredPack, load_stored_catalog
 from shared.db.models import BillingCatalogProvider

@@ -348,8 +348,3 @@ def _change_event(topic: str, change: PackChange, pack: ResolvedPack) -> Outbox:
         event_type=event.type,
         payload=event.model_dump(mode="json"),
     )
-
-
-async def load_wanted_specs(session: AsyncSession) -> dict[str, PackSpec]:
-    """The stored catalog as authors would write it (for admin edits)."""
-    return {slug: pack.spec() for slug, pack in (await load_stored_catalog(session)).items()}

@@ -19,7 +19,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from shared.connectors.base import ProviderError
+from shared.domain.errors import ProviderError
 from shared.messaging.dead_letters import send_to_dead_letters
 from shared.observability.metrics import MESSAGES_PROCESSED, PROCESSING_SECONDS
 from shared.settings import Settings

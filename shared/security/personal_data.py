@@ -3,13 +3,13 @@
 One entry per table: rows are found by a user column equal to one of the user's identifiers (our
 id, RevenueCat's ``rc_<id>``) and/or by a JSON column holding one as a value anywhere inside.
 Rows needed for accounting are kept under a pseudonym; the rest are deleted. Tables that do not
-exist in this deployment (a provider not migrated) are skipped.
+exist in this deployment (a provider not migrated) are skipped. Each provider declares its own tables
+and the ids it knows the user by in its folder; the registry joins them with ``CORE_PERSONAL_DATA``.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-
-from shared.connectors.revenuecat.users import app_user_id_for
 
 
 class Erasure(StrEnum):
@@ -35,18 +35,11 @@ class PersonalDataTable:
     order_by: str = field(default="1")
 
 
-PERSONAL_DATA: tuple[PersonalDataTable, ...] = (
+CORE_PERSONAL_DATA: tuple[PersonalDataTable, ...] = (
     PersonalDataTable(
         "user_entitlements", "user_id", Erasure.PSEUDONYMISE, cleared_columns=("status_reason",)
     ),
     PersonalDataTable("checkout_sessions", "user_id", Erasure.PSEUDONYMISE, json_columns=("details",)),
-    PersonalDataTable(
-        "lightning_invoices", "user_id", Erasure.PSEUDONYMISE, cleared_columns=("lnurl_metadata",)
-    ),
-    PersonalDataTable("lightning_deliveries", None, Erasure.PSEUDONYMISE, json_columns=("detail",)),
-    PersonalDataTable(
-        "revenuecat_unapplied_events", "app_user_id", Erasure.PSEUDONYMISE, json_columns=("payload",)
-    ),
     PersonalDataTable(
         "outbox",
         "key",
@@ -62,6 +55,12 @@ PERSONAL_DATA: tuple[PersonalDataTable, ...] = (
 )
 
 
-def identifiers_of(user_id: str) -> list[str]:
-    """Every id a provider or table may hold for the user."""
-    return [user_id, app_user_id_for(user_id)]
+@dataclass(frozen=True)
+class PersonalDataMap:
+    """Every table holding personal data, and every id a provider or table may hold for a user."""
+
+    tables: tuple[PersonalDataTable, ...]
+    provider_user_ids: tuple[Callable[[str], str], ...] = ()
+
+    def identifiers_of(self, user_id: str) -> list[str]:
+        return [user_id, *(provider_id(user_id) for provider_id in self.provider_user_ids)]

@@ -1,6 +1,6 @@
 """GDPR: export everything we hold on a user; erase it (delete, or pseudonymise what accounting needs).
 
-Table and column names come only from ``PERSONAL_DATA``; user input is always a bound parameter.
+Table and column names come only from the ``PersonalDataMap``; user input is always a bound parameter.
 Kafka topics are not rewritten (see docs/security.md); the audit log keeps its rows, with the
 subject replaced by the pseudonym and the details purged, so the hash chain still verifies.
 """
@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.security.audit import ERASED_PREFIX, AuditEntry, append_audit, user_subject
-from shared.security.personal_data import PERSONAL_DATA, Erasure, PersonalDataTable, identifiers_of
+from shared.security.personal_data import Erasure, PersonalDataMap, PersonalDataTable
 from shared.security.tables import ErasureRecord
 
 
@@ -26,7 +26,7 @@ def _match(spec: PersonalDataTable) -> str:
     """WHERE clause: the user column is one of :ids, or a JSON column holds one of them as a value."""
     conditions = [f"t.{spec.user_column} = ANY(:ids)"] if spec.user_column else []
     conditions += [
-        "EXISTS (SELECT 1 FROM unnest(CAST(:ids AS text[])) AS u(id) "  # noqa: S608 (names from PERSONAL_DATA)
+        "EXISTS (SELECT 1 FROM unnest(CAST(:ids AS text[])) AS u(id) "  # noqa: S608 (names from the PersonalDataMap)
         f"WHERE jsonb_path_exists(t.{column}, '$.** ? (@ == $id)', jsonb_build_object('id', u.id)))"
         for column in spec.json_columns
     ]
@@ -34,10 +34,10 @@ def _match(spec: PersonalDataTable) -> str:
     return " OR ".join(conditions)
 
 
-def _binds(user_id: str, pseudonym: str = "") -> dict[str, Any]:
+def _binds(personal_data: PersonalDataMap, user_id: str, pseudonym: str = "") -> dict[str, Any]:
     """Bound values of the statements: ids, the ``:id:`` form found inside composite keys, pseudonym."""
     return {
-        "ids": identifiers_of(user_id),
+        "ids": personal_data.identifiers_of(user_id),
         "delimited": f":{user_id}:",
         "pseudonym": pseudonym,
         "pseudonym_text": pseudonym,
@@ -45,15 +45,15 @@ def _binds(user_id: str, pseudonym: str = "") -> dict[str, Any]:
     }
 
 
-async def export_user(session: AsyncSession, user_id: str) -> dict[str, Any]:
+async def export_user(session: AsyncSession, personal_data: PersonalDataMap, user_id: str) -> dict[str, Any]:
     """Everything we hold on the user, table by table, plus their audit trail."""
     tables: dict[str, list[dict[str, Any]]] = {}
-    for spec in PERSONAL_DATA:
+    for spec in personal_data.tables:
         if not await _present(session, spec.table):
             continue
         rows = await session.execute(
             text(f"SELECT to_jsonb(t) FROM {spec.table} t WHERE {_match(spec)} ORDER BY {spec.order_by}"),  # noqa: S608
-            _binds(user_id),
+            _binds(personal_data, user_id),
         )
         found = [row for (row,) in rows]
         if spec.table == "api_keys":
@@ -76,14 +76,16 @@ async def export_user(session: AsyncSession, user_id: str) -> dict[str, Any]:
     }
 
 
-async def erase_user(session: AsyncSession, user_id: str, requested_by: str) -> dict[str, Any]:
+async def erase_user(
+    session: AsyncSession, personal_data: PersonalDataMap, user_id: str, requested_by: str
+) -> dict[str, Any]:
     """Erase the user inside the caller's transaction; returns the pseudonym and counts per table."""
     pseudonym = f"{ERASED_PREFIX}{secrets.token_hex(16)}"
     counts: dict[str, int] = {}
-    for spec in PERSONAL_DATA:
+    for spec in personal_data.tables:
         if not await _present(session, spec.table):
             continue
-        result = await session.execute(text(_erase_sql(spec)), _binds(user_id, pseudonym))
+        result = await session.execute(text(_erase_sql(spec)), _binds(personal_data, user_id, pseudonym))
         counts[spec.table] = result.rowcount  # type: ignore[attr-defined]
     audit = await session.execute(
         text(

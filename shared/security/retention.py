@@ -5,6 +5,7 @@ raw bodies and free-form details go. Each run is itself audited with what it rem
 """
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,12 +26,6 @@ class RawPayloadColumn:
     received_column: str
 
 
-RAW_PAYLOADS: tuple[RawPayloadColumn, ...] = (
-    RawPayloadColumn("revenuecat_unapplied_events", "payload", "received_at"),
-    RawPayloadColumn("lightning_deliveries", "detail", "received_at"),
-)
-
-
 @dataclass(frozen=True)
 class RetentionReport:
     raw_payload_cutoff: datetime
@@ -44,6 +39,7 @@ class RetentionReport:
 
 async def run_retention(
     session: AsyncSession,
+    raw_payloads: Sequence[RawPayloadColumn],
     raw_payload_days: int,
     audit_details_days: int,
     actor: str,
@@ -54,7 +50,7 @@ async def run_retention(
     raw_cutoff = now - timedelta(days=raw_payload_days)
     audit_cutoff = now - timedelta(days=audit_details_days)
     purged: dict[str, int] = {}
-    for place in RAW_PAYLOADS:
+    for place in raw_payloads:
         present = await session.execute(
             text("SELECT to_regclass(:t) IS NOT NULL"), {"t": f"public.{place.table}"}
         )
@@ -100,9 +96,15 @@ RETENTION_LOCK = 0x726574656E74
 class RetentionSchedule:
     """Runs the retention job at start and then every ``settings.retention_interval_s`` (worker)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        raw_payloads: Sequence[RawPayloadColumn],
+    ) -> None:
         self._sessions = sessions
         self._settings = settings
+        self._raw_payloads = raw_payloads
 
     async def run_once(self) -> RetentionReport | None:
         """One pass; None when another replica holds the job's lock."""
@@ -114,6 +116,7 @@ class RetentionSchedule:
                 return None
             return await run_retention(
                 session,
+                self._raw_payloads,
                 self._settings.raw_payload_retention_days,
                 self._settings.audit_details_retention_days,
                 actor="service:entitlement-worker",

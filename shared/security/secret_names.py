@@ -1,8 +1,12 @@
-"""Every secret the services use, by name, with what kind it is and how a new value is generated."""
+"""What a secret is (its kind, how a new value is generated) and the secrets of our own.
+
+Each provider declares its own secrets in its folder (``secret_specs``); the registry joins them with
+``CORE_SECRET_SPECS`` into the one map the secret provider and ``billing secrets`` use.
+"""
 
 import base64
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -33,26 +37,18 @@ class SecretSpec:
     generate: Callable[[], str] | None = None
 
 
-SECRET_SPECS: dict[str, SecretSpec] = {
-    spec.name: spec
-    for spec in (
-        SecretSpec("revenuecat_webhook_authorization", SecretKind.WEBHOOK, bearer_value),
-        SecretSpec("btcpay_webhook_secret", SecretKind.WEBHOOK, lambda: secrets.token_urlsafe(32)),
-        SecretSpec("alby_webhook_secret", SecretKind.WEBHOOK, standard_webhooks_key),
-        SecretSpec("ack_signing_secret", SecretKind.SIGNING, standard_webhooks_key),
-        SecretSpec("marketplace_session_secret", SecretKind.SIGNING, lambda: secrets.token_urlsafe(32)),
-        SecretSpec("revenuecat_api_key", SecretKind.CREDENTIAL),
-        SecretSpec("revenuecat_api_v2_key", SecretKind.CREDENTIAL),
-        SecretSpec("btcpay_api_key", SecretKind.CREDENTIAL),
-        SecretSpec("nwc_uri", SecretKind.CREDENTIAL),
-        SecretSpec("admin_api_key", SecretKind.CREDENTIAL),
-    )
-}
+SecretSpecs = Mapping[str, SecretSpec]
+
+CORE_SECRET_SPECS: tuple[SecretSpec, ...] = (
+    SecretSpec("ack_signing_secret", SecretKind.SIGNING, standard_webhooks_key),
+    SecretSpec("marketplace_session_secret", SecretKind.SIGNING, lambda: secrets.token_urlsafe(32)),
+    SecretSpec("admin_api_key", SecretKind.CREDENTIAL),
+)
 
 
-def spec_of(name: str) -> SecretSpec:
+def spec_of(specs: SecretSpecs, name: str) -> SecretSpec:
     try:
-        return SECRET_SPECS[name]
+        return specs[name]
     except KeyError:
-        known = ", ".join(sorted(SECRET_SPECS))
+        known = ", ".join(sorted(specs))
         raise LookupError(f"unknown secret {name!r}; known: {known}") from None

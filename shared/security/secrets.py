@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from shared.security.secret_names import SecretKind, spec_of
+from shared.security.secret_names import SecretKind, SecretSpecs, spec_of
 from shared.security.secret_stores import EnvFileSecretStore, SecretConflictError, SecretStore
 from shared.security.secret_values import SecretNotConfiguredError, SecretValue, SecretVersions
 from shared.settings import Settings
@@ -44,12 +44,14 @@ class SecretProvider:
     def __init__(
         self,
         store: SecretStore,
+        specs: SecretSpecs,
         ttl_s: float,
         rotation_window_s: int,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
+        self._specs = specs
         self._ttl_s = ttl_s
         self._rotation_window = timedelta(seconds=rotation_window_s)
         self._now = wall_clock
@@ -108,7 +110,7 @@ class SecretProvider:
 
     async def rotate(self, name: str, new_value: str | None = None, window_s: int | None = None) -> Rotation:
         """Make ``new_value`` (or a generated one) current; the old one verifies for the window."""
-        spec = spec_of(name)
+        spec = spec_of(self._specs, name)
         if new_value is None:
             if spec.generate is None:
                 raise ValueError(f"{name} is issued by the provider: pass its new value")
@@ -146,7 +148,7 @@ class SecretProvider:
         return await self.current(name)
 
 
-def build_secret_provider(settings: Settings) -> SecretProvider:
+def build_secret_provider(settings: Settings, specs: SecretSpecs) -> SecretProvider:
     """The provider for the configured back end (env/file by default, Vault when configured)."""
     store: SecretStore
     if settings.secret_backend == "vault":  # noqa: S105 (a back-end name)
@@ -155,4 +157,4 @@ def build_secret_provider(settings: Settings) -> SecretProvider:
         store = VaultSecretStore(settings)
     else:
         store = EnvFileSecretStore(settings)
-    return SecretProvider(store, settings.secret_cache_ttl_s, settings.secret_rotation_window_s)
+    return SecretProvider(store, specs, settings.secret_cache_ttl_s, settings.secret_rotation_window_s)

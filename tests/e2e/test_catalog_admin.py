@@ -8,12 +8,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from apps.stack.processes import wait_for_http
 from shared.security.api_keys import Scope, create_api_key
 from tests.conftest import Stack
 from tests.infra.catalog import extra_service, unique_suffix
-from tests.infra.services import wait_for_http
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 ADMIN_KEY = secrets.token_urlsafe(24)
 
 

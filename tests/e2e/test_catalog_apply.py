@@ -3,15 +3,12 @@
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from shared.db.catalog_models import BundleItem, BundlePricing
 from shared.db.models import BillingCatalog, BillingCatalogProvider, Outbox
 from tests.conftest import Stack
 from tests.infra.catalog import run_billing_cli, unique_suffix, write_catalog_file
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 def _catalog(suffix: str, *, with_bundle: bool = True) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from tests.infra.catalog_entitlements import apply_and_wait, entitlement_update
 from tests.infra.lightning import BtcpaySandbox, btcpay_fixture  # noqa: F401
 from tests.infra.revenuecat import RevenueCatSandbox
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 ACTIVE, REVOKED = EntitlementStatus.ACTIVE, EntitlementStatus.REVOKED
 
 

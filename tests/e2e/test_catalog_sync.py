@@ -1,6 +1,5 @@
 """catalog_sync against the provider sandboxes: creates what is missing, repairs drift, survives 5xx."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,14 +10,14 @@ from sqlalchemy import select
 
 from services.catalog_sync.providers import build_provider_catalogs
 from services.catalog_sync.reconcile import SyncOutcome, reconcile
+from shared.connectors.base import ProviderResources
 from shared.db.catalog_models import CatalogSyncReport
 from shared.db.models import BillingCatalogProvider
 from shared.domain.provider import Provider
 from tests.conftest import Stack
 from tests.infra.catalog import apply_catalog, extra_service, unique_suffix
 from tests.infra.provider_catalogs import BtcpaySandboxCatalog, RevenueCatSandboxCatalog
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.redis]
+from tests.infra.waiting import eventually
 
 
 def _catalog(suffix: str) -> str:
@@ -59,7 +58,7 @@ async def sync(stack: Stack) -> AsyncIterator[Any]:
     async with httpx.AsyncClient(timeout=15) as http:
 
         async def run() -> dict[Provider, SyncOutcome]:
-            catalogs = build_provider_catalogs(stack.settings, http, redis)
+            catalogs = build_provider_catalogs(ProviderResources(stack.settings, http, stack.sessions, redis))
             outcomes = await reconcile(stack.sessions, catalogs, trigger="test")
             return {o.provider: o for o in outcomes}
 
@@ -228,16 +227,4 @@ async def test_catalog_sync_service_pushes_a_pack_after_its_change_event(
         suffix = unique_suffix()
         await apply_catalog(stack, _catalog(suffix))
         revenuecat = RevenueCatSandboxCatalog(stack, http)
-        await _eventually(lambda: revenuecat.product(f"rc.tryon.{suffix}"))
-
-
-async def _eventually(probe: Any, timeout_s: float = 60) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while True:
-        found = await probe()
-        if found:
-            return found
-        if loop.time() > deadline:
-            raise TimeoutError(f"not there within {timeout_s}s")
-        await asyncio.sleep(0.2)
+        await eventually(lambda: revenuecat.product(f"rc.tryon.{suffix}"), timeout_s=60)

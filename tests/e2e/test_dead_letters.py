@@ -3,18 +3,15 @@
 import uuid
 from datetime import UTC, datetime
 
-import pytest
 from aiokafka import AIOKafkaProducer
 
+from apps.stack.seed import upsert_pack
 from shared.domain.entitlements import EntitlementStatus, EntitlementUpdate
 from shared.domain.packs import MicroSaasPack, ProviderProduct
 from shared.domain.provider import Provider
 from shared.messaging.dead_letters import read_dead_letters, replay_dead_letters
 from shared.messaging.topics import Topics
 from tests.conftest import Stack
-from tests.infra.packs import upsert_pack
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 async def _produce(

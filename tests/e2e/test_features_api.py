@@ -9,7 +9,6 @@ from tests.conftest import Stack
 from tests.infra.catalog import apply_catalog, unique_suffix
 from tests.infra.catalog_entitlements import apply_and_wait, entitlement_update
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.redis]
 ACTIVE, REVOKED = EntitlementStatus.ACTIVE, EntitlementStatus.REVOKED
 
 

@@ -2,14 +2,12 @@
 
 import uuid
 
-import pytest
 from redis.asyncio import Redis
 
 from shared.catalog.grants import FeatureGrant
 from shared.entitlement_cache import FeatureCache
 from tests.conftest import Stack
 
-pytestmark = [pytest.mark.redis]
 OLD = [FeatureGrant("room.measure", "planner", None, None)]
 NEW: list[FeatureGrant] = []
 

@@ -2,7 +2,6 @@
 ../shared/specs/btcpay, kept here as fixtures) and behaves as BTCPay does where we depend on it."""
 
 import json
-from pathlib import Path
 
 import httpx
 import pytest
@@ -10,9 +9,7 @@ import pytest
 from shared.connectors.lightning.bolt11_invoices import decode_invoice
 from tests.conftest import Stack
 from tests.infra.lightning import BtcpaySandbox, btcpay_fixture  # noqa: F401
-
-pytestmark = [pytest.mark.kafka]
-SPECS = Path(__file__).resolve().parents[3] / "shared" / "specs" / "btcpay"
+from tests.infra.specs import spec_path
 
 INVOICE_DATA = {
     "id",
@@ -68,7 +65,7 @@ OFFERING_PLAN = {
 
 def _spec_properties(file: str, schema: str) -> set[str]:
     """Every property a schema names, following allOf into the same file's components."""
-    schemas = json.loads((SPECS / file).read_text())["components"]["schemas"]
+    schemas = json.loads(spec_path("btcpay", file).read_text())["components"]["schemas"]
     found: set[str] = set()
     stack = [schemas[schema]]
     while stack:
@@ -80,7 +77,6 @@ def _spec_properties(file: str, schema: str) -> set[str]:
     return found
 
 
-@pytest.mark.skipif(not SPECS.exists(), reason="the shared specs are not beside this checkout")
 @pytest.mark.parametrize(
     ("fixture", "file", "schema"),
     [

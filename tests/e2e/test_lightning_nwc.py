@@ -4,7 +4,6 @@ relay, lookup_invoice as the proof, and the poll when the notification never com
 import hashlib
 
 import httpx
-import pytest
 
 from shared.connectors.lightning.adapter import LightningAdapter, configured_backends
 from shared.connectors.lightning.bolt11_invoices import decode_invoice
@@ -22,7 +21,6 @@ from tests.infra.lightning import (
     nwc_fixture,  # noqa: F401
 )
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 ACTIVATED = "entitlement.activated"
 
 
@@ -69,12 +67,12 @@ async def test_lost_notification_is_caught_by_the_poll(
         await nwc.drop_notifications(False)
     polls = stack.published.on(
         stack.topics.webhooks_raw,
-        lambda r: r.headers.get("lightning-source") == b"poll" and session["hash"].encode() in r.value,
+        lambda r: r.headers.get("delivery-source") == b"poll" and session["hash"].encode() in r.value,
     )
     assert polls
     assert not stack.published.on(
         stack.topics.webhooks_raw,
-        lambda r: r.headers.get("lightning-source") == b"nwc" and session["hash"].encode() in r.value,
+        lambda r: r.headers.get("delivery-source") == b"nwc" and session["hash"].encode() in r.value,
     )
 
 

@@ -1,7 +1,6 @@
 """Polling fallback: a BTCPay invoice paid while every webhook is lost still activates."""
 
 import httpx
-import pytest
 
 from tests.conftest import Stack
 from tests.infra.lightning import (
@@ -11,8 +10,6 @@ from tests.infra.lightning import (
     entitlement_event,
     lightning_pack,
 )
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 async def test_settlement_without_any_webhook_is_found_by_the_poll(
@@ -32,7 +29,7 @@ async def test_settlement_without_any_webhook_is_found_by_the_poll(
 
     assert event.json()["data"]["status"] == "active"
     raw = stack.published.on(
-        stack.topics.webhooks_raw, lambda r: r.headers.get("lightning-source") == b"btcpay"
+        stack.topics.webhooks_raw, lambda r: r.headers.get("delivery-source") == b"btcpay"
     )
     assert not [r for r in raw if invoice_id.encode() in r.value and b"InvoiceSettled" in r.value]
 

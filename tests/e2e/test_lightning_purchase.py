@@ -5,14 +5,13 @@ from datetime import datetime
 from decimal import Decimal
 
 import httpx
-import pytest
 from lnurl import url_decode
 from redis.asyncio import Redis
 
 from shared.connectors.lightning.bolt11_invoices import decode_invoice
+from shared.connectors.lightning.pricing.conversion import fiat_minor_to_msat, round_up_to_sat
+from shared.connectors.lightning.pricing.oracle import price_oracle_from_settings
 from shared.domain.packs import BillingKind
-from shared.pricing.conversion import fiat_minor_to_msat, round_up_to_sat
-from shared.pricing.oracle import price_oracle_from_settings
 from tests.conftest import Stack
 from tests.infra.lightning import (
     BtcpaySandbox,
@@ -23,7 +22,6 @@ from tests.infra.lightning import (
     lightning_pack,
 )
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 ACTIVATED = "entitlement.activated"
 
 

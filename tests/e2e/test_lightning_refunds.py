@@ -1,7 +1,6 @@
 """Refunds: a BTCPay pull payment, ``processing`` until its payout completes, then revoked."""
 
 import httpx
-import pytest
 
 from tests.conftest import Stack
 from tests.infra.lightning import (
@@ -9,11 +8,9 @@ from tests.infra.lightning import (
     btcpay_fixture,  # noqa: F401
     checkout,
     entitlement_event,
-    eventually,
     lightning_pack,
 )
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+from tests.infra.waiting import eventually
 
 
 async def test_refund_is_processing_until_the_payout_completes_then_revokes(

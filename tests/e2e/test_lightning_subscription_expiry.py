@@ -2,7 +2,6 @@
 
 import httpx
 import orjson
-import pytest
 
 from shared.domain.packs import BillingKind
 from shared.messaging.producer import create_producer
@@ -14,8 +13,6 @@ from tests.infra.lightning import (
     entitlement_event,
     lightning_pack,
 )
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 async def test_lapsed_subscription_is_expired_once_even_when_the_expiry_is_replayed(

@@ -1,7 +1,6 @@
 """Invoices that do not settle: expired, partially paid, paid late (BTCPay's ``additionalStatus``)."""
 
 import httpx
-import pytest
 
 from tests.conftest import Stack
 from tests.infra.lightning import (
@@ -12,8 +11,6 @@ from tests.infra.lightning import (
     invoice_in_status,
     lightning_pack,
 )
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 async def _no_entitlement(stack: Stack, http: httpx.AsyncClient, user_id: str) -> None:

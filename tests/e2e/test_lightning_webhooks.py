@@ -18,11 +18,10 @@ from tests.infra.lightning import (
     checkout,
     deliveries_for,
     entitlement_event,
-    eventually,
     lightning_pack,
 )
+from tests.infra.waiting import eventually
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 ACTIVATED = "entitlement.activated"
 
 

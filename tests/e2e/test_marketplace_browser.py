@@ -18,11 +18,12 @@ import zxingcpp
 from PIL import Image
 from playwright.async_api import Browser, Page, async_playwright
 
+from apps.stack.processes import REPO_ROOT
 from tests.conftest import Stack
 from tests.infra.catalog import apply_catalog, unique_suffix
-from tests.infra.lightning import BtcpaySandbox, btcpay_fixture, eventually, invoice_row  # noqa: F401
+from tests.infra.lightning import BtcpaySandbox, btcpay_fixture, invoice_row  # noqa: F401
 from tests.infra.marketplace import mint_user_token
-from tests.infra.services import REPO_ROOT
+from tests.infra.waiting import eventually
 
 CHROMIUM = shutil.which("chromium")
 # Under CI the set-up step installs chromium, so there this test runs (and fails without it).

@@ -9,11 +9,11 @@ from tests.conftest import Stack
 from tests.infra.lightning import (
     BtcpaySandbox,
     btcpay_fixture,  # noqa: F401
-    eventually,
     invoice_row,
     lightning_pack,
 )
 from tests.infra.marketplace import Page, browser, decode_qr_svg, mint_user_token, qr_svgs, sign_in
+from tests.infra.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.redis]
 

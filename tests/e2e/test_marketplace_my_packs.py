@@ -4,8 +4,9 @@ import httpx
 import pytest
 
 from tests.conftest import Stack
-from tests.infra.lightning import BtcpaySandbox, btcpay_fixture, eventually, lightning_pack  # noqa: F401
+from tests.infra.lightning import BtcpaySandbox, btcpay_fixture, lightning_pack  # noqa: F401
 from tests.infra.marketplace import Page, browser, mint_user_token, sign_in
+from tests.infra.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.redis]
 

@@ -7,9 +7,9 @@ import pytest
 
 from shared.domain.packs import BillingKind
 from tests.conftest import Stack
-from tests.infra.lightning import eventually
 from tests.infra.marketplace import Page, browser, mint_user_token, sign_in
 from tests.infra.revenuecat import make_pack
+from tests.infra.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.redis]
 

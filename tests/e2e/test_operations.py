@@ -1,11 +1,8 @@
 """Operational endpoints an SRE relies on."""
 
 import httpx
-import pytest
 
 from tests.conftest import Stack
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.redis]
 
 
 async def test_readiness_reports_every_dependency_up(stack: Stack, http: httpx.AsyncClient) -> None:

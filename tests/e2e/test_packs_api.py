@@ -8,8 +8,6 @@ import pytest
 from tests.conftest import Stack
 from tests.infra.catalog import apply_catalog, unique_suffix
 
-pytestmark = [pytest.mark.postgres]
-
 
 def _catalog(suffix: str) -> str:
     return f"""

@@ -4,14 +4,11 @@ import asyncio
 import uuid
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from shared.db.models import CheckoutSessionRecord
 from tests.conftest import Stack
 from tests.infra.revenuecat import make_pack
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.redis]
 
 
 def _checkout(user_id: str, slug: str) -> dict[str, str]:

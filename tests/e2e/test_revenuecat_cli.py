@@ -4,13 +4,9 @@ import asyncio
 import sys
 from urllib.parse import urlsplit
 
-import pytest
-
+from apps.stack.processes import REPO_ROOT, settings_env
 from tests.conftest import Stack
 from tests.infra.revenuecat import make_pack
-from tests.infra.services import REPO_ROOT, settings_env
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 async def test_purchase_command_shows_the_new_entitlement(stack: Stack, user_id: str) -> None:
@@ -20,7 +16,7 @@ async def test_purchase_command_shows_the_new_entitlement(stack: Stack, user_id:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "shared.cli.main",
+        "apps.cli.main",
         "revenuecat",
         "purchase",
         user_id,

@@ -6,6 +6,8 @@ import httpx
 import pytest
 from aiohttp import web
 
+from apps.stack.processes import free_port
+from apps.stack.sandboxes import REVENUECAT_RETRY_UNIT_MS
 from shared.messaging.dead_letters import replay_dead_letters
 from shared.messaging.topics import Topics
 from tests.conftest import Stack
@@ -16,15 +18,6 @@ from tests.infra.revenuecat import (
     make_pack,
     wait_until_applied,
 )
-from tests.infra.sandboxes import REVENUECAT_RETRY_UNIT_MS
-from tests.infra.services import free_port
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
-
-@pytest.fixture
-def rc(stack: Stack, http: httpx.AsyncClient) -> RevenueCatSandbox:
-    return RevenueCatSandbox(http, stack.sandbox_urls["revenuecat"])
 
 
 @pytest.fixture

@@ -18,17 +18,10 @@ from tests.infra.revenuecat import (
     wait_until_applied,
 )
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
 ACTIVATED = "entitlement.activated"
 RENEWED = "entitlement.renewed"
 EXPIRED = "entitlement.expired"
 REVOKED = "entitlement.revoked"
-
-
-@pytest.fixture
-def rc(stack: Stack, http: httpx.AsyncClient) -> RevenueCatSandbox:
-    return RevenueCatSandbox(http, stack.sandbox_urls["revenuecat"])
 
 
 @pytest.fixture

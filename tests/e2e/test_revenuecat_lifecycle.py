@@ -15,14 +15,7 @@ from tests.infra.revenuecat import (
     wait_until_applied,
 )
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
 LIFECYCLE = ("purchase", "renewal", "cancellation", "expiration")
-
-
-@pytest.fixture
-def rc(stack: Stack, http: httpx.AsyncClient) -> RevenueCatSandbox:
-    return RevenueCatSandbox(http, stack.sandbox_urls["revenuecat"])
 
 
 @pytest.fixture

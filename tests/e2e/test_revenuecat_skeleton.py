@@ -7,13 +7,6 @@ from shared.domain.packs import MicroSaasPack
 from tests.conftest import Stack, revenuecat_product_of
 from tests.infra.revenuecat import RevenueCatSandbox, announced, revenuecat_event, wait_until_applied
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
-
-@pytest.fixture
-def rc(stack: Stack, http: httpx.AsyncClient) -> RevenueCatSandbox:
-    return RevenueCatSandbox(http, stack.sandbox_urls["revenuecat"])
-
 
 def _activation_for(user_id: str):  # type: ignore[no-untyped-def]
     return lambda r: r.json()["subject"] == user_id and r.json()["type"] == "entitlement.activated"

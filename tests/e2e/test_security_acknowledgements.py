@@ -8,15 +8,16 @@ import orjson
 import pytest
 from standardwebhooks import Webhook
 
+from shared.connectors.registry import secret_specs
 from shared.security.secrets import build_secret_provider
 from tests.conftest import Stack
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 async def ack_key(stack: Stack) -> Webhook:
     """The gateway's current acknowledgement key, read as the gateway reads it."""
-    return Webhook((await build_secret_provider(stack.settings).current("ack_signing_secret")).reveal())
+    return Webhook(
+        (await build_secret_provider(stack.settings, secret_specs()).current("ack_signing_secret")).reveal()
+    )
 
 
 def ping_event() -> bytes:

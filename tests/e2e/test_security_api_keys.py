@@ -3,15 +3,12 @@
 import time
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from shared.security.api_keys import Scope
 from shared.security.rate_limit import WINDOW_S
 from tests.conftest import Stack
 from tests.infra.security import billing_cli, create_key
-
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 def client_with(stack: Stack, key: str) -> httpx.AsyncClient:

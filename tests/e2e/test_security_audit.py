@@ -8,12 +8,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from shared.connectors.registry import raw_payload_columns
 from shared.security.audit import AuditEntry, append_audit, verify_audit_chain
 from shared.security.retention import run_retention
 from tests.conftest import Stack
 from tests.infra.security import audit_rows_after, billing_cli
-
-pytestmark = [pytest.mark.postgres]
 
 
 async def append(stack: Stack, n: int) -> int:
@@ -76,7 +75,12 @@ async def test_retention_purges_old_audit_details_and_the_chain_still_verifies(s
     seq = await append(stack, 5)
     async with stack.sessions() as session, session.begin():
         report = await run_retention(
-            session, 90, 365, "test:retention", now=datetime.now(UTC) + timedelta(days=366)
+            session,
+            raw_payload_columns(),
+            90,
+            365,
+            "test:retention",
+            now=datetime.now(UTC) + timedelta(days=366),
         )
         purged = await session.execute(text("SELECT details FROM audit_log WHERE seq = :s"), {"s": seq})
         assert purged.scalar_one() is None

@@ -29,8 +29,6 @@ from shared.settings import Settings
 from tests.conftest import Stack
 from tests.infra.security import audit_head_seq, audit_rows_after, create_key, tables_containing
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.redis]
-
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 

@@ -10,8 +10,6 @@ from tests.conftest import Stack, revenuecat_product_of
 from tests.infra.revenuecat import RevenueCatSandbox
 from tests.infra.security import billing_cli, tables_containing
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.redis]
-
 
 @pytest.fixture
 async def customer(

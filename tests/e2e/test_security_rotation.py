@@ -1,21 +1,20 @@
 """Secret rotation through ``billing secrets``: the old value verifies inside the window, not after;
 only the new acknowledgement key signs once rotated."""
 
-import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 
 import httpx
 import orjson
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from shared.connectors.registry import secret_specs
 from shared.security.secrets import build_secret_provider
 from tests.conftest import Stack
 from tests.infra.security import audit_head_seq, audit_rows_after, billing_cli
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+from tests.infra.waiting import eventually
 
 NAME = "revenuecat_webhook_authorization"
 
@@ -41,19 +40,10 @@ async def webhook_status(stack: Stack, authorization: str) -> int:
     return response.status_code
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 20) -> bool:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(0.1)
-    return True
-
-
 @pytest.fixture
 async def original_authorization(stack: Stack) -> AsyncIterator[str]:
     """The session's RevenueCat value, restored (and its window closed) after the test."""
-    original = (await build_secret_provider(stack.settings).current(NAME)).reveal()
+    original = (await build_secret_provider(stack.settings, secret_specs()).current(NAME)).reveal()
     yield original
     billing_cli(stack.settings, "secrets", "rotate", NAME, "--value-stdin", stdin=original + "\n")
     billing_cli(stack.settings, "secrets", "end-window", NAME)
@@ -86,7 +76,9 @@ async def test_rotation_is_audited_without_the_value(stack: Stack, original_auth
 
 
 async def test_rotated_acknowledgement_key_alone_signs(stack: Stack) -> None:
-    old_key = (await build_secret_provider(stack.settings).current("ack_signing_secret")).reveal()
+    old_key = (
+        await build_secret_provider(stack.settings, secret_specs()).current("ack_signing_secret")
+    ).reveal()
     rotated = billing_cli(stack.settings, "secrets", "rotate", "ack_signing_secret", "--reveal")
     assert rotated.returncode == 0, rotated.stderr
     new_key = rotated.stdout.split("new value: ")[1].strip()

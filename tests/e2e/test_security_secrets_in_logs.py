@@ -6,13 +6,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 from pydantic import SecretStr
 
+from apps.stack.processes import REPO_ROOT
 from tests.conftest import Stack
-from tests.infra.services import REPO_ROOT
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 SERVICE_LOGS = ("gateway.log", "ingest.log", "worker.log", "catalog-sync.log", "gateway-vault.log")
 MIN_LENGTH = 12  # shorter strings would match by chance

@@ -14,6 +14,8 @@ import pytest
 from pydantic import SecretStr
 from standardwebhooks import Webhook
 
+from apps.stack.processes import REPO_ROOT, free_port, settings_env, wait_for_http
+from shared.connectors.registry import secret_specs
 from shared.security.secret_names import standard_webhooks_key
 from shared.security.secret_stores import SecretConflictError
 from shared.security.secret_values import SecretValue, SecretVersions
@@ -22,10 +24,7 @@ from shared.security.vault_store import VaultSecretStore, VaultUnavailableError
 from shared.settings import Settings
 from tests.conftest import Stack
 from tests.infra.security import billing_cli
-from tests.infra.services import REPO_ROOT, free_port, settings_env, wait_for_http
 from tests.infra.vault import VaultSandbox, running_vault
-
-pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
 
 NAME = "revenuecat_webhook_authorization"
 
@@ -51,7 +50,7 @@ async def vault_settings(vault: VaultSandbox) -> Settings:
 
 
 def provider(settings: Settings) -> SecretProvider:
-    return SecretProvider(VaultSecretStore(settings), 30.0, 3600)
+    return SecretProvider(VaultSecretStore(settings), secret_specs(), 30.0, 3600)
 
 
 async def test_rotation_is_stored_as_one_kv_v2_secret_with_both_values(
@@ -134,7 +133,7 @@ async def vault_gateway(
     log = (REPO_ROOT / ".local" / "test-logs" / run_id / "gateway-vault.log").open("ab")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        *["-m", "shared.cli.main", "serve", "gateway"],
+        *["-m", "apps.cli.main", "serve", "gateway"],
         env=settings_env(settings),
         cwd=REPO_ROOT,
         stdout=log,

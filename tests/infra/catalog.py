@@ -10,12 +10,12 @@ from pathlib import Path
 import yaml
 from aiokafka import AIOKafkaProducer
 
+from apps.stack.processes import REPO_ROOT, free_port, settings_env
 from shared.catalog.file import parse_catalog
 from shared.db.catalog_write import PackChange, write_wanted_packs
 from shared.domain.entitlements import EntitlementUpdate
 from shared.settings import Settings
 from tests.conftest import Stack
-from tests.infra.services import REPO_ROOT, free_port, settings_env
 
 
 def unique_suffix() -> str:
@@ -37,7 +37,7 @@ async def apply_catalog(stack: Stack, text: str) -> list[PackChange]:
 
 def run_billing_cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli.main", *args],
+        [sys.executable, "-m", "apps.cli.main", *args],
         env=settings_env(stack.settings),
         cwd=REPO_ROOT,
         capture_output=True,
@@ -74,7 +74,7 @@ def extra_service(stack: Stack, service: str, log_name: str, **overrides: object
     log_dir.mkdir(parents=True, exist_ok=True)
     with (log_dir / f"{log_name}.log").open("wb") as log_file:
         child = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli.main", "serve", service],
+            [sys.executable, "-m", "apps.cli.main", "serve", service],
             env=settings_env(settings),
             cwd=REPO_ROOT,
             stdout=log_file,

@@ -1,11 +1,10 @@
 """Lightning test helpers: packs sold over Lightning, the BTCPay/NWC sandboxes' control APIs,
 and waits on Postgres state with a deadline (never a bare sleep)."""
 
-import asyncio
 import hashlib
 import hmac
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
@@ -13,12 +12,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from apps.stack.seed import upsert_pack
 from shared.connectors.lightning.tables import LightningDelivery, LightningInvoice, LightningRefund
 from shared.domain.packs import BillingKind, MicroSaasPack, ProviderProduct
 from shared.domain.provider import Provider
 from tests.conftest import Stack
-from tests.infra.packs import upsert_pack
 from tests.infra.topic_collector import Published
+from tests.infra.waiting import eventually
 
 T = TypeVar("T")
 
@@ -133,20 +133,6 @@ class NwcSandbox:
 
 def btcpay_signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]], *, timeout_s: float = 30, what: str = "state"
-) -> T:
-    """Poll ``probe`` until it returns something, or fail after ``timeout_s``."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        found = await probe()
-        if found is not None:
-            return found
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"{what} not reached within {timeout_s}s")
-        await asyncio.sleep(0.1)
 
 
 async def invoice_row(sessions: async_sessionmaker[AsyncSession], session_id: str) -> LightningInvoice:

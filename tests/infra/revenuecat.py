@@ -11,10 +11,10 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from apps.stack.seed import upsert_pack
 from shared.db.models import BillingCatalogProvider, Outbox, ProcessedEvent, UserEntitlement
 from shared.domain.packs import BillingKind, MicroSaasPack, ProviderProduct
 from shared.domain.provider import Provider
-from tests.infra.packs import upsert_pack
 
 
 def revenuecat_event(

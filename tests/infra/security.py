@@ -7,26 +7,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.security.api_keys import ALL_SCOPES, IssuedKey, Scope, create_api_key
+from apps.stack.processes import REPO_ROOT, settings_env
+from apps.stack.seed import UNLIMITED_PER_MINUTE
+from shared.security.api_keys import IssuedKey, Scope, create_api_key
 from shared.settings import Settings
-from tests.infra.services import REPO_ROOT, settings_env
-
-UNLIMITED_PER_MINUTE = 1_000_000
-
-
-async def create_full_scope_key(
-    sessions: async_sessionmaker[AsyncSession], name: str = "test session"
-) -> str:
-    """A key with every scope and no practical rate limit; returns the key itself."""
-    async with sessions() as session, session.begin():
-        issued = await create_api_key(
-            session,
-            name=name,
-            scopes=ALL_SCOPES,
-            created_by="test:conftest",
-            rate_limit_per_minute=UNLIMITED_PER_MINUTE,
-        )
-    return issued.key.reveal()
 
 
 async def create_key(
@@ -90,7 +74,7 @@ async def tables_containing(sessions: async_sessionmaker[AsyncSession], needle: 
 def billing_cli(settings: Settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``billing …`` against the session's database and secrets (as an operator would)."""
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli.main", *args],
+        [sys.executable, "-m", "apps.cli.main", *args],
         env=settings_env(settings),
         cwd=REPO_ROOT,
         input=stdin,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.infra.services import REPO_ROOT, free_port
+from apps.stack.processes import REPO_ROOT, free_port
 
 
 @dataclass(frozen=True)

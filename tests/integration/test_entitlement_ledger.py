@@ -13,7 +13,6 @@ from shared.domain.packs import MicroSaasPack
 from shared.domain.provider import Provider
 from tests.conftest import Stack, revenuecat_product_of
 
-pytestmark = pytest.mark.postgres
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 

@@ -3,8 +3,6 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from services.entitlement_worker.expiry_sweeper import expired_entitlement_updates
 from shared.db.entitlements import apply_entitlement_update
 from shared.domain.entitlements import EntitlementStatus, EntitlementUpdate
@@ -12,7 +10,6 @@ from shared.domain.packs import MicroSaasPack
 from shared.domain.provider import Provider
 from tests.conftest import Stack, revenuecat_product_of
 
-pytestmark = pytest.mark.postgres
 GRACE = {Provider.REVENUECAT: 7200.0, Provider.LIGHTNING: 0.0}
 
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from redis.asyncio import Redis
 
-from shared.pricing.oracle import PriceOracle
-from tests.infra.services import start_infrastructure
+from apps.stack.processes import start_infrastructure
+from shared.connectors.lightning.pricing.oracle import PriceOracle
 
 pytestmark = [pytest.mark.redis]
 

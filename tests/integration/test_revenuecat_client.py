@@ -9,8 +9,8 @@ from pydantic import SecretStr
 
 from sandboxes.revenuecat.app import build_app
 from sandboxes.revenuecat.config import SandboxConfig
-from shared.connectors.base import ProviderError
 from shared.connectors.revenuecat.client import RetryPolicy, RevenueCatClient, backoff_from_429
+from shared.domain.errors import ProviderError
 
 API_KEY = "sk_client_test"
 PROJECT = "proj_client"

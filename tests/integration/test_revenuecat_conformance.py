@@ -22,17 +22,14 @@ from sandboxes.revenuecat.config import SandboxConfig
 from shared.connectors.revenuecat.customer_info import CustomerInfo
 from shared.connectors.revenuecat.events import RevenueCatWebhook
 from shared.connectors.revenuecat.normalize import EVENT_RULES
+from tests.infra.specs import SPECS_ROOT, spec_path
 
-SPECS = Path(__file__).resolve().parents[3] / "shared" / "specs" / "revenuecat"
-API_V1 = SPECS / "api-v1.yaml"
-SAMPLE_EVENTS = SPECS / "sample-events"
+SAMPLE_EVENTS = SPECS_ROOT / "revenuecat" / "sample-events"
 API_KEY = "sk_conformance"
 
 
 def _spec() -> dict[str, Any]:
-    if not API_V1.exists():
-        pytest.skip(f"{API_V1} is absent")
-    spec: dict[str, Any] = yaml.safe_load(API_V1.read_text())
+    spec: dict[str, Any] = yaml.safe_load(spec_path("revenuecat", "api-v1.yaml").read_text())
     return spec
 
 
@@ -155,8 +152,7 @@ def test_official_sample_event_parses_and_has_a_rule(sample: Path) -> None:
 
 
 def test_official_samples_are_present_when_the_specs_are() -> None:
-    if not SPECS.exists():
-        pytest.skip(f"{SPECS} is absent")
+    spec_path("revenuecat", "sample-events")
     assert len(_samples()) >= 13
 
 
@@ -181,9 +177,7 @@ ACCOUNT_FIELDS = {"experiments", "price_experiments", "is_family_share", "countr
 async def test_sandbox_event_carries_every_field_of_the_official_sample(
     sandbox: str, sample_name: str
 ) -> None:
-    sample_file = SAMPLE_EVENTS / sample_name
-    if not sample_file.exists():
-        pytest.skip(f"{sample_file} is absent")
+    sample_file = spec_path("revenuecat", "sample-events", sample_name)
     sample = json.loads(sample_file.read_text())["event"]
     user = f"rc_{sample_name}"
     async with httpx.AsyncClient() as http:

@@ -9,8 +9,6 @@ from shared.db.models import Outbox
 from tests.conftest import Stack
 from tests.infra.revenuecat import RevenueCatSandbox, entitlement_rows, make_pack, wait_until_applied
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
 
 @pytest.fixture
 def adapter(stack: Stack, http: httpx.AsyncClient) -> RevenueCatAdapter:

@@ -22,8 +22,6 @@ from shared.security.audit import user_subject, verify_audit_chain
 from shared.security.tables import AuditLogRow
 from tests.conftest import Stack, revenuecat_product_of
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
 
 @pytest.fixture
 async def producer(stack: Stack) -> AsyncIterator[AIOKafkaProducer]:

@@ -3,8 +3,8 @@
 import orjson
 import pytest
 
-from shared.connectors.lightning.btcpay_events import normalize_payment_method_id
-from shared.connectors.lightning.deliveries import settlement_check
+from shared.connectors.lightning.btcpay.webhook_events import normalize_payment_method_id
+from shared.connectors.lightning.delivery_targets import settlement_check
 
 
 def _btcpay(**fields: object) -> bytes:

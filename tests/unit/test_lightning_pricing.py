@@ -10,8 +10,8 @@ from lnurl import url_decode
 
 from shared.connectors.lightning.lnurl_pay import description_hash, pay_metadata, session_lnurl
 from shared.connectors.lightning.periods import add_period
-from shared.pricing.conversion import fiat_minor_to_msat, round_up_to_sat
-from shared.pricing.sources import parse_coingecko_price
+from shared.connectors.lightning.pricing.conversion import fiat_minor_to_msat, round_up_to_sat
+from shared.connectors.lightning.pricing.sources import parse_coingecko_price
 
 
 def test_fiat_price_converts_to_msat_rounded_up() -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from shared.connectors.lightning.nwc_client import NwcTransaction
-from shared.connectors.lightning.settlement import InvoiceStatus, read_btcpay, read_nwc
+from shared.connectors.lightning.invoice_reading import InvoiceStatus, read_btcpay, read_nwc
+from shared.connectors.lightning.nwc.client import NwcTransaction
 
 PREIMAGE = "11" * 32
 PAYMENT_HASH = hashlib.sha256(bytes.fromhex(PREIMAGE)).hexdigest()

@@ -1,6 +1,6 @@
 """``billing up`` lets the hosted paywall complete purchases in the RevenueCat sandbox, and only then."""
 
-from shared.cli.revenuecat import sandbox_environment
+from shared.connectors.revenuecat.cli import sandbox_environment
 from shared.settings import Settings
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from services.marketplace.sessions import SECRET_NAME, SessionSigner
 from services.marketplace.sign_in import local_path
+from shared.connectors.registry import secret_specs
 from shared.security.secret_stores import EnvFileSecretStore
 from shared.security.secrets import SecretProvider
 from shared.settings import Settings
@@ -11,7 +12,7 @@ from shared.settings import Settings
 
 def signer_in(tmp_path: Path, ttl_s: int = 3600) -> tuple[SessionSigner, SecretProvider]:
     store = EnvFileSecretStore(Settings(secrets_dir=str(tmp_path)))
-    provider = SecretProvider(store, ttl_s=0, rotation_window_s=3600)
+    provider = SecretProvider(store, secret_specs(), ttl_s=0, rotation_window_s=3600)
     return SessionSigner(provider, ttl_s), provider
 
 

@@ -1,6 +1,6 @@
 """How ``billing up`` wires the RevenueCat sandbox: the adapter points at it unless told otherwise."""
 
-from shared.cli.revenuecat import sandbox_command, sandbox_environment
+from shared.connectors.revenuecat.cli import sandbox_command, sandbox_environment
 from shared.settings import Settings
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.connectors.registry import secret_specs
 from shared.security.secret_stores import EnvFileSecretStore, SecretConflictError
 from shared.security.secret_values import SecretValue, SecretVersions
 from shared.security.secrets import Matched, SecretProvider
@@ -28,7 +29,9 @@ class Clock:
 
 def provider_for(tmp_path: Path, clock: Clock, **settings: object) -> SecretProvider:
     store = EnvFileSecretStore(Settings(secrets_dir=str(tmp_path), **settings))  # type: ignore[arg-type]
-    return SecretProvider(store, 30.0, 3600, wall_clock=lambda: clock.wall, monotonic=lambda: clock.mono)
+    return SecretProvider(
+        store, secret_specs(), 30.0, 3600, wall_clock=lambda: clock.wall, monotonic=lambda: clock.mono
+    )
 
 
 def accepts(value: str):  # type: ignore[no-untyped-def]

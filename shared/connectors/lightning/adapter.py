@@ -14,22 +14,22 @@ import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.connectors.base import ProviderError
-from shared.connectors.lightning import invoices
+from shared.connectors.lightning import invoice_store
 from shared.connectors.lightning.backends import InvoiceRequest, LightningBackend
-from shared.connectors.lightning.btcpay_backend import BtcpayBackend
-from shared.connectors.lightning.deliveries import SettlementCheck
+from shared.connectors.lightning.btcpay.backend import BtcpayBackend
+from shared.connectors.lightning.confirmation import ReceiptValidator
+from shared.connectors.lightning.delivery_targets import SettlementCheck
 from shared.connectors.lightning.lnurl_pay import pay_metadata, session_callback_url, session_lnurl
-from shared.connectors.lightning.nwc_backend import NwcBackend
-from shared.connectors.lightning.nwc_client import NwcClient
-from shared.connectors.lightning.receipts import ReceiptValidator
+from shared.connectors.lightning.nwc.backend import NwcBackend
+from shared.connectors.lightning.nwc.client import NwcClient
+from shared.connectors.lightning.pricing.oracle import PriceOracle
 from shared.connectors.lightning.refunds import Refunds, RefundView
 from shared.connectors.lightning.tables import LightningInvoice
 from shared.domain.checkout import CheckoutInput, CheckoutSession
 from shared.domain.entitlements import EntitlementUpdate
+from shared.domain.errors import ProviderError
 from shared.domain.packs import BillingKind, MicroSaasPack
 from shared.domain.provider import Provider
-from shared.pricing.oracle import PriceOracle
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -70,7 +70,7 @@ class LightningAdapter:
         listings: dict[str, dict[str, Any]] = {}
         async with self._sessions() as session:
             for pack in packs:
-                listing = await invoices.lightning_listing(session, pack.id)
+                listing = await invoice_store.lightning_listing(session, pack.id)
                 if listing is not None:
                     listings[listing.provider_product_id] = {
                         "pack_id": str(pack.id),
@@ -82,9 +82,9 @@ class LightningAdapter:
     async def create_checkout_session(self, checkout: CheckoutInput, pack: MicroSaasPack) -> CheckoutSession:
         backend = self._checkout_backend()
         async with self._sessions() as session:
-            listing = await invoices.lightning_listing(session, pack.id)
+            listing = await invoice_store.lightning_listing(session, pack.id)
             renewing = (
-                await invoices.active_entitlement(session, checkout.user_id, pack.id)
+                await invoice_store.active_entitlement(session, checkout.user_id, pack.id)
                 if pack.billing_kind is BillingKind.SUBSCRIPTION
                 else None
             )
@@ -202,7 +202,7 @@ class LightningAdapter:
 
     async def _payable_invoice(self, session_id: uuid.UUID) -> LightningInvoice:
         async with self._sessions() as session:
-            invoice = await invoices.invoice_for_session(session, session_id)
+            invoice = await invoice_store.invoice_for_session(session, session_id)
         if invoice is None:
             raise LookupError(f"no Lightning checkout {session_id}")
         if invoice.status != "open" or invoice.expires_at <= datetime.now(UTC):

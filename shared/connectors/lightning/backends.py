@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from shared.connectors.lightning.settlement import ProviderReading
+from shared.connectors.lightning.invoice_reading import ProviderReading
 from shared.connectors.lightning.tables import LightningInvoice
 
 

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.connectors.base import ProviderError
-from shared.connectors.lightning import invoices
+from shared.connectors.lightning import invoice_store
 from shared.connectors.lightning.backends import LightningBackend
-from shared.connectors.lightning.deliveries import SettlementCheck
+from shared.connectors.lightning.delivery_targets import SettlementCheck
 from shared.connectors.lightning.tables import LightningInvoice, LightningRefund
 from shared.domain.entitlements import EntitlementStatus, EntitlementUpdate
+from shared.domain.errors import ProviderError
 from shared.domain.provider import Provider
 
 PAYOUT_DONE, PAYOUT_CANCELLED = "Completed", "Cancelled"
@@ -54,10 +54,10 @@ class Refunds:
     async def start(self, user_id: str | None, purchase_reference: str, reason: str) -> RefundView:
         """Refund the latest settled invoice of the purchase; starting twice returns the same refund."""
         async with self._sessions() as session:
-            invoice = await invoices.latest_settled_invoice(session, purchase_reference)
+            invoice = await invoice_store.latest_settled_invoice(session, purchase_reference)
             if invoice is None or (user_id is not None and invoice.user_id != user_id):
                 raise RefundNotPossibleError(f"no settled Lightning purchase {purchase_reference!r}")
-            existing = await invoices.refund_for_invoice(session, invoice.id)
+            existing = await invoice_store.refund_for_invoice(session, invoice.id)
         if existing is not None:
             return _view(existing, invoice)
         backend = self._backends.get(invoice.backend)
@@ -78,10 +78,10 @@ class Refunds:
 
     async def view(self, refund_id: uuid.UUID) -> RefundView | None:
         async with self._sessions() as session:
-            refund = await invoices.refund_by_id(session, refund_id)
+            refund = await invoice_store.refund_by_id(session, refund_id)
             if refund is None:
                 return None
-            invoice = await invoices.invoice_by_id(session, refund.invoice_id, lock=False)
+            invoice = await invoice_store.invoice_by_id(session, refund.invoice_id, lock=False)
             assert invoice is not None
             return _view(refund, invoice)
 
@@ -89,18 +89,18 @@ class Refunds:
         """Re-read the payout; a completed one finishes the refund and revokes the entitlement."""
         assert check.pull_payment_id is not None and check.payout_id is not None
         async with self._sessions() as session:
-            refund = await invoices.refund_by_pull_payment(session, check.pull_payment_id)
+            refund = await invoice_store.refund_by_pull_payment(session, check.pull_payment_id)
             if refund is None:
                 return []
-            invoice = await invoices.invoice_by_id(session, refund.invoice_id, lock=False)
+            invoice = await invoice_store.invoice_by_id(session, refund.invoice_id, lock=False)
             assert invoice is not None
         backend = self._backends.get(invoice.backend)
         if backend is None:
             raise ProviderError("lightning", f"back end {invoice.backend} is not configured", retryable=True)
         state = await backend.payout_state(check.pull_payment_id, check.payout_id)
         async with self._sessions() as session, session.begin():
-            refund = await invoices.refund_by_pull_payment(session, check.pull_payment_id)
-            locked = await invoices.invoice_by_id(session, invoice.id, lock=True)
+            refund = await invoice_store.refund_by_pull_payment(session, check.pull_payment_id)
+            locked = await invoice_store.invoice_by_id(session, invoice.id, lock=True)
             assert refund is not None and locked is not None
             refund.payout_id = check.payout_id
             refund.updated_at = datetime.now(UTC)

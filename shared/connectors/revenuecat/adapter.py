@@ -10,7 +10,6 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.connectors.base import ProviderError
 from shared.connectors.revenuecat.checkout_links import hosted_paywall_url, web_purchase_link
 from shared.connectors.revenuecat.client import PROVIDER, RevenueCatClient
 from shared.connectors.revenuecat.customer_info import CustomerInfo
@@ -33,6 +32,7 @@ from shared.db.entitlements import apply_entitlement_update
 from shared.db.models import BillingCatalogProvider, UserEntitlement
 from shared.domain.checkout import CheckoutInput, CheckoutSession
 from shared.domain.entitlements import EntitlementStatus, EntitlementUpdate
+from shared.domain.errors import ProviderError
 from shared.domain.packs import MicroSaasPack
 from shared.domain.provider import Provider
 from shared.messaging.topics import Topics

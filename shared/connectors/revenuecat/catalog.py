@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.connectors.catalog_port import Divergence, Repair, WantedListing
+from shared.catalog.provider_catalog import Divergence, Repair, WantedListing
 from shared.connectors.revenuecat.client import RevenueCatClient
 from shared.domain.packs import BillingKind
 from shared.domain.provider import Provider

@@ -13,7 +13,7 @@ import structlog
 from pydantic import SecretStr
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from shared.connectors.base import ProviderError
+from shared.domain.errors import ProviderError
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)

@@ -1,0 +1,103 @@
+"""The ``billing`` command: serve one service, migrate, or run the whole local stack."""
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from aiohttp import web
+from faststream import FastStream
+from prometheus_client import start_http_server
+
+from apps.cli import local_stack
+from apps.cli.catalog import catalog_app
+from apps.cli.dead_letters import dlq_app
+from apps.cli.security import apikeys_app, audit_app, retention_app, secrets_app
+from shared.connectors.registry import REGISTERED_PROVIDERS
+from shared.db.migrate import upgrade_to_heads
+from shared.messaging.topics import ensure_topics
+from shared.settings import Settings, get_settings
+
+app = typer.Typer(help="HomeTryOn Billing", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(dlq_app, name="dlq")
+app.add_typer(secrets_app, name="secrets")
+app.add_typer(apikeys_app, name="apikeys")
+app.add_typer(audit_app, name="audit")
+app.add_typer(retention_app, name="retention")
+for plugin in REGISTERED_PROVIDERS:
+    app.add_typer(plugin.cli, name=plugin.provider.value)
+
+
+class Service(StrEnum):
+    GATEWAY = "gateway"
+    INGEST = "ingest"
+    WORKER = "worker"
+    CATALOG_SYNC = "catalog-sync"
+
+
+@app.command()
+def serve(service: Service) -> None:
+    """Run one service in the foreground."""
+    settings = get_settings()
+    if service is Service.GATEWAY:
+        from services.gateway.app import build_app as build_gateway
+
+        web.run_app(
+            build_gateway(settings),
+            host=settings.gateway_host,
+            port=settings.gateway_port,
+            print=None,
+        )
+        return
+    if service is Service.INGEST:
+        from services.webhook_ingest.app import build_app
+    elif service is Service.WORKER:
+        from services.entitlement_worker.app import build_app
+    else:
+        from services.catalog_sync.app import build_app
+    asyncio.run(_run_inside_loop(build_app, settings))
+
+
+async def _run_inside_loop(build_app: Callable[[Settings], FastStream], settings: Settings) -> None:
+    """Build the app inside the running loop: aiokafka clients must be created there."""
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port, addr=settings.gateway_host)
+    await build_app(settings).run()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations and create Kafka topics."""
+    settings = get_settings()
+    upgrade_to_heads(settings.database_url)
+    asyncio.run(ensure_topics(settings))
+    typer.echo("migrations applied, topics present")
+
+
+@app.command()
+def up() -> None:
+    """Start infrastructure, migrate, then every service; Ctrl-C stops all of them."""
+    local_stack.run_everything()
+
+
+@app.command()
+def down() -> None:
+    """Stop the local Kafka, Redis and PostgreSQL."""
+    local_stack.stop_infrastructure()
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context) -> None:
+    """Benchmark raw bounds, the webhook pipeline, reads and scaling (options: bench/README.md)."""
+    # The bench is its own program in the checkout (it drives this command's services from outside).
+    checkout = Path(__file__).resolve().parents[2]
+    finished = subprocess.run([sys.executable, "-m", "bench.main", *ctx.args], cwd=checkout, check=False)
+    raise typer.Exit(finished.returncode)
+
+
+if __name__ == "__main__":
+    app()

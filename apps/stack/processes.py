@@ -1,0 +1,150 @@
+"""Starts the real infrastructure (or reuses it) and our services as subprocesses for a test session.
+
+Each session gets its own database and topic namespace, so parallel runs never share state.
+"""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from apps.stack.sandboxes import SANDBOXES
+from shared.db.migrate import upgrade_to_heads
+from shared.messaging.topics import ensure_topics
+from shared.security.secret_names import standard_webhooks_key
+from shared.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:55432/postgres"
+
+
+def start_infrastructure() -> None:
+    """Start or reuse Kafka, Postgres and Redis; a failure fails the session, never skips it."""
+    subprocess.run(["bash", str(REPO_ROOT / "deploy/local/start.sh")], check=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def create_session_database(name: str) -> None:
+    conn = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def drop_session_database(name: str) -> None:
+    conn = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def session_settings(run_id: str, **overrides: object) -> Settings:
+    gateway_port = free_port()
+    values: dict[str, object] = {
+        "database_url": f"postgresql+asyncpg://postgres@127.0.0.1:55432/billing_test_{run_id}",
+        "namespace": f"test-{run_id}.",
+        "kafka_partitions": 2,
+        "gateway_port": gateway_port,
+        # RevenueCat checkouts' fallback URL: the hosted paywall this session's gateway serves.
+        "revenuecat_hosted_paywall_url": f"http://127.0.0.1:{gateway_port}/paywall",
+        "revenuecat_webhook_authorization": f"Bearer test-{uuid.uuid4().hex}",
+        "retry_initial_delay_s": 0.05,
+        # Secrets rotated by tests live in the session's own folder; a short cache sees them soon.
+        "secrets_dir": str(REPO_ROOT / ".local" / "test-secrets" / run_id),
+        "secret_cache_ttl_s": 1.0,
+        "ack_signing_secret": standard_webhooks_key(),
+        "alby_webhook_secret": standard_webhooks_key(),
+        "max_processing_attempts": 3,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        secret = getattr(value, "get_secret_value", None)
+        env[f"BILLING_{name.upper()}"] = secret() if secret else str(value)
+    return env
+
+
+async def prepare_backing_stores(settings: Settings, database: str) -> None:
+    await create_session_database(database)
+    await asyncio.to_thread(upgrade_to_heads, settings.database_url)
+    await ensure_topics(settings)
+
+
+def sandbox_ports() -> dict[str, int]:
+    return {sandbox.name: free_port() for sandbox in SANDBOXES}
+
+
+def sandbox_settings(ports: dict[str, int]) -> dict[str, object]:
+    overrides: dict[str, object] = {}
+    for sandbox in SANDBOXES:
+        overrides.update(sandbox.settings_for_port(ports[sandbox.name]))
+    return overrides
+
+
+@contextmanager
+def running_services(
+    settings: Settings, services: list[str], ports: dict[str, int], log_dir: Path
+) -> Iterator[None]:
+    """Our services (``billing serve``) and every registered sandbox, stopped on exit."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = settings_env(settings)
+    commands = {s: ["-m", "apps.cli.main", "serve", s] for s in services}
+    commands |= {sb.name: sb.command(settings, ports[sb.name]) for sb in SANDBOXES}
+    children = []
+    for name, argv in commands.items():
+        log_file = (log_dir / f"{name}.log").open("wb")
+        children.append(
+            subprocess.Popen(
+                [sys.executable, *argv],
+                env=env,
+                cwd=REPO_ROOT,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    try:
+        yield
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+async def wait_for_http(url: str, timeout_s: float = 30) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    async with httpx.AsyncClient() as client:
+        while True:
+            try:
+                if (await client.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{url} did not answer within {timeout_s}s")
+            await asyncio.sleep(0.2)

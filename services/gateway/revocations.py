@@ -1,0 +1,41 @@
+"""``POST /v1/admin/entitlements/revoke`` (admin): support withdraws an entitlement through its
+provider's ``revoke_entitlement``. The revocation is an update on the user's partition, applied by the
+worker like any other, so the answer is 202: accepted, not yet applied."""
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.gateway.context import GATEWAY
+from shared.domain.errors import ProviderError
+from shared.domain.provider import Provider
+from shared.http.errors import error_response
+
+routes = web.RouteTableDef()
+
+
+class RevokeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    user_id: str = Field(alias="userId", min_length=1, max_length=200)
+    provider: Provider
+    purchase_reference: str = Field(alias="purchaseReference", min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@routes.post("/v1/admin/entitlements/revoke")
+async def revoke_entitlement(request: web.Request) -> web.Response:
+    try:
+        revoke = RevokeRequest.model_validate_json(await request.read())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return error_response(400, "invalid_request", first["msg"], ".".join(map(str, first["loc"])))
+    connector = request.app[GATEWAY].connectors.get(revoke.provider)
+    if connector is None:
+        return error_response(422, "provider_unavailable", f"{revoke.provider.value} is not configured")
+    try:
+        await connector.revoke_entitlement(revoke.user_id, revoke.purchase_reference, revoke.reason)
+    except LookupError as exc:
+        return error_response(404, "entitlement_not_found", str(exc), "purchaseReference")
+    except ProviderError as exc:
+        return error_response(502 if exc.retryable else 422, "provider_error", str(exc))
+    return web.json_response({"status": "accepted"}, status=202)

@@ -1,0 +1,71 @@
+"""One bootstrap: from the settings, everything a process shares, built once.
+
+Services and CLI commands take what they need from a ``Runtime``: the database engine and sessions,
+Redis, the Kafka producer, the secret provider, one HTTP client, and the configured providers with
+their connectors. Nothing in the library reads settings or builds clients on its own.
+"""
+
+from dataclasses import dataclass, field
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.connectors.base import BillingConnector, ProviderPlugin, ProviderResources
+from shared.connectors.registry import configured_providers, secret_specs
+from shared.db.engine import create_engine, session_factory
+from shared.domain.provider import Provider
+from shared.messaging.producer import create_producer
+from shared.messaging.topics import Topics
+from shared.security.secrets import SecretProvider, build_secret_provider
+from shared.settings import Settings
+
+PROVIDER_HTTP_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    topics: Topics
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    http: httpx.AsyncClient
+    producer: AIOKafkaProducer
+    secrets: SecretProvider
+    providers: dict[Provider, ProviderPlugin]
+    connectors: dict[Provider, BillingConnector] = field(default_factory=dict)
+
+    @property
+    def provider_resources(self) -> ProviderResources:
+        return ProviderResources(self.settings, self.http, self.sessions, self.redis)
+
+    async def start(self) -> None:
+        """Connect what must be connected before serving (the producer); call inside the event loop."""
+        await self.producer.start()
+
+    async def close(self) -> None:
+        await self.producer.stop()
+        await self.http.aclose()
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def bootstrap(settings: Settings, *, pool_size: int = 10) -> Runtime:
+    """Build the process's shared resources; clients connect lazily or in ``Runtime.start``."""
+    engine = create_engine(settings.database_url, pool_size=pool_size)
+    runtime = Runtime(
+        settings=settings,
+        topics=Topics(settings.namespace),
+        engine=engine,
+        sessions=session_factory(engine),
+        redis=Redis.from_url(settings.redis_url),
+        http=httpx.AsyncClient(timeout=PROVIDER_HTTP_TIMEOUT),
+        producer=create_producer(settings),
+        secrets=build_secret_provider(settings, secret_specs()),
+        providers=configured_providers(settings),
+    )
+    resources = runtime.provider_resources
+    runtime.connectors = {name: plugin.connector(resources) for name, plugin in runtime.providers.items()}
+    return runtime

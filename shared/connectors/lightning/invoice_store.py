@@ -1,0 +1,148 @@
+"""Queries and writes on Lightning's tables (and the catalog/entitlement rows they refer to)."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.connectors.lightning.delivery_targets import SettlementCheck
+from shared.connectors.lightning.tables import LightningDelivery, LightningInvoice, LightningRefund
+from shared.db.models import BillingCatalogProvider, UserEntitlement
+from shared.domain.provider import Provider
+
+
+async def lightning_listing(session: AsyncSession, catalog_id: uuid.UUID) -> BillingCatalogProvider | None:
+    """How a pack is sold over Lightning: product id, price and currency (BTC = msat)."""
+    return (
+        await session.execute(
+            select(BillingCatalogProvider)
+            .where(
+                BillingCatalogProvider.catalog_id == catalog_id,
+                BillingCatalogProvider.provider == Provider.LIGHTNING.value,
+            )
+            .order_by(BillingCatalogProvider.provider_product_id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def active_entitlement(
+    session: AsyncSession, user_id: str, catalog_id: uuid.UUID
+) -> UserEntitlement | None:
+    """The user's active Lightning entitlement to the pack, the one a renewal extends."""
+    return (
+        await session.execute(
+            select(UserEntitlement)
+            .where(
+                UserEntitlement.user_id == user_id,
+                UserEntitlement.catalog_id == catalog_id,
+                UserEntitlement.source_provider == Provider.LIGHTNING.value,
+                UserEntitlement.status == "active",
+            )
+            .order_by(UserEntitlement.expires_at.desc().nulls_first())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def invoice_for_check(
+    session: AsyncSession, check: SettlementCheck, *, lock: bool
+) -> LightningInvoice | None:
+    stmt = select(LightningInvoice)
+    if check.btcpay_invoice_id is not None:
+        stmt = stmt.where(
+            LightningInvoice.backend == "btcpay",
+            LightningInvoice.provider_invoice_id == check.btcpay_invoice_id,
+        )
+    elif check.payment_hash is not None:
+        stmt = stmt.where(LightningInvoice.payment_hash == check.payment_hash.lower())
+    else:
+        return None
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def invoice_by_id(
+    session: AsyncSession, invoice_id: uuid.UUID, *, lock: bool
+) -> LightningInvoice | None:
+    stmt = select(LightningInvoice).where(LightningInvoice.id == invoice_id)
+    return (await session.execute(stmt.with_for_update() if lock else stmt)).scalar_one_or_none()
+
+
+async def invoice_for_session(
+    session: AsyncSession, checkout_session_id: uuid.UUID
+) -> LightningInvoice | None:
+    return (
+        await session.execute(
+            select(LightningInvoice)
+            .where(LightningInvoice.checkout_session_id == checkout_session_id)
+            .order_by(LightningInvoice.created_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def latest_settled_invoice(session: AsyncSession, purchase_reference: str) -> LightningInvoice | None:
+    return (
+        await session.execute(
+            select(LightningInvoice)
+            .where(
+                LightningInvoice.purchase_reference == purchase_reference,
+                LightningInvoice.status.in_(("settled", "refunded")),
+            )
+            .order_by(LightningInvoice.settled_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def claim_due_for_poll(session: AsyncSession, now: datetime, limit: int) -> list[LightningInvoice]:
+    """Invoices whose next poll is due, locked so that parallel pollers split the work."""
+    rows = await session.execute(
+        select(LightningInvoice)
+        .where(LightningInvoice.next_poll_at.is_not(None), LightningInvoice.next_poll_at <= now)
+        .order_by(LightningInvoice.next_poll_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(rows.scalars().all())
+
+
+async def record_delivery(
+    session: AsyncSession, check: SettlementCheck, outcome: str, detail: dict[str, str]
+) -> None:
+    """Keep every delivery once by its dedupe key; a repeat only counts up ``times_seen``."""
+    stmt = insert(LightningDelivery).values(
+        dedupe_key=check.dedupe_key,
+        source=check.source,
+        event_type=check.event_type,
+        invoice_ref=check.invoice_ref,
+        outcome=outcome,
+        times_seen=1,
+        detail=detail,
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[LightningDelivery.dedupe_key],
+            set_={"times_seen": LightningDelivery.times_seen + 1, "outcome": stmt.excluded.outcome},
+        )
+    )
+
+
+async def refund_for_invoice(session: AsyncSession, invoice_id: uuid.UUID) -> LightningRefund | None:
+    stmt = select(LightningRefund).where(LightningRefund.invoice_id == invoice_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def refund_by_pull_payment(session: AsyncSession, pull_payment_id: str) -> LightningRefund | None:
+    stmt = select(LightningRefund).where(LightningRefund.pull_payment_id == pull_payment_id).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def refund_by_id(session: AsyncSession, refund_id: uuid.UUID) -> LightningRefund | None:
+    return (
+        await session.execute(select(LightningRefund).where(LightningRefund.id == refund_id))
+    ).scalar_one_or_none()

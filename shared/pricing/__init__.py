@@ -1,1 +1,0 @@
-"""The price oracle: fiat prices to millisatoshis, cached in Redis, quotes locked per invoice."""
