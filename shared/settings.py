@@ -150,6 +150,19 @@ class Settings(BaseSettings):
     audit_buffer_max: int = 10_000
     audit_rejected_burst: int = 100
 
+    # Marketplace pages on the gateway (services/marketplace/): /market/... and the hosted /paywall.
+    # Signs the browser's session cookie; empty = generated into secrets_dir on first use (env back end).
+    marketplace_session_secret: SecretStr = SecretStr("")
+    marketplace_session_secret_previous: SecretStr | None = None
+    marketplace_session_ttl_s: int = 8 * 3600
+    # Mark the session cookie Secure (set behind HTTPS; local `make run` serves plain HTTP).
+    marketplace_secure_cookie: bool = False
+    # Sign in by typing a user id (sandbox and demos only; production signs in with a user token).
+    marketplace_dev_sign_in: bool = False
+    # The RevenueCat sandbox's control API: when set, the hosted paywall completes purchases there
+    # (`billing up` and the test stack); empty in production, where the paywall sends buyers to the store.
+    marketplace_revenuecat_sandbox_url: str = ""
+
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
 

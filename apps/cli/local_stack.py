@@ -41,6 +41,7 @@ def local_webhook_authorization() -> str:
 def stack_environment() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("BILLING_REVENUECAT_WEBHOOK_AUTHORIZATION", local_webhook_authorization())
+    env.setdefault("BILLING_MARKETPLACE_DEV_SIGN_IN", "true")  # a local demo: sign in by typing a user id
     return lightning_sandboxes.sandbox_environment(revenuecat.sandbox_environment(env, get_settings()))
 
 
@@ -56,7 +57,9 @@ def run_everything() -> None:
     for name, argv in lightning_sandboxes.sandbox_commands(env, get_settings()).items():
         children[name] = subprocess.Popen(argv, env=env)
     settings = get_settings()
-    typer.echo(f"gateway: http://{settings.gateway_host}:{settings.gateway_port}")
+    gateway = f"http://{settings.gateway_host}:{settings.gateway_port}"
+    typer.echo(f"gateway: {gateway}")
+    typer.echo(f"marketplace: {gateway}/market/  (demo sign-in: {gateway}/market/sign-in?user_id=demo)")
     typer.echo("all services started; Ctrl-C stops everything")
     stopping = False
 

@@ -55,11 +55,14 @@ async def drop_session_database(name: str) -> None:
 
 
 def session_settings(run_id: str, **overrides: object) -> Settings:
+    gateway_port = free_port()
     values: dict[str, object] = {
         "database_url": f"postgresql+asyncpg://postgres@127.0.0.1:55432/billing_test_{run_id}",
         "namespace": f"test-{run_id}.",
         "kafka_partitions": 2,
-        "gateway_port": free_port(),
+        "gateway_port": gateway_port,
+        # RevenueCat checkouts' fallback URL: the hosted paywall this session's gateway serves.
+        "revenuecat_hosted_paywall_url": f"http://127.0.0.1:{gateway_port}/paywall",
         "revenuecat_webhook_authorization": f"Bearer test-{uuid.uuid4().hex}",
         "retry_initial_delay_s": 0.05,
         # Secrets rotated by tests live in the session's own folder; a short cache sees them soon.

@@ -56,6 +56,8 @@ def _revenuecat_sandbox_settings(port: int) -> dict[str, object]:
         "revenuecat_http_backoff_initial_s": 0.05,
         "revenuecat_http_backoff_max_s": 0.5,
         "revenuecat_web_purchase_base_url": f"http://127.0.0.1:{port}/pay",
+        # The hosted paywall completes purchases in the sandbox, as in `make run`.
+        "marketplace_revenuecat_sandbox_url": f"http://127.0.0.1:{port}",
     }
 
 

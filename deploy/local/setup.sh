@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs, reusing whatever is already present:
-# Debian packages (JDK, Maven, PostgreSQL, Redis), the Python virtualenv, and Kafka's jars from Maven Central.
+# Debian packages (JDK, Maven, PostgreSQL, Redis, Chromium), the Python virtualenv, and Kafka's jars from Maven Central.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -9,6 +9,10 @@ command -v java >/dev/null || missing+=(default-jdk-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v redis-server >/dev/null || missing+=(redis-server)
 [ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] || missing+=(postgresql)
+# Headless Chromium for the marketplace browser test (driven by Playwright, never a downloaded browser),
+# and an emoji font for the packs' icons in its screenshots.
+command -v chromium >/dev/null || missing+=(chromium)
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

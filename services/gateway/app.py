@@ -18,6 +18,7 @@ from services.gateway.context import GATEWAY, GatewayContext
 from services.gateway.errors import json_errors
 from services.gateway.idempotency import IdempotencyStore
 from services.gateway.security import install_security
+from services.marketplace.app import install_marketplace
 from shared.bootstrap import bootstrap
 from shared.connectors.gateway_runtime import GATEWAY_RUNTIME, GatewayRuntime
 from shared.connectors.registry import REGISTERED_PROVIDERS, configured_providers
@@ -68,6 +69,7 @@ def build_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(resources)
     install_security(app, settings)  # after resources: it uses the gateway's Redis
+    install_marketplace(app, settings)  # after security: its session cookie uses the secret provider
     for plugin in configured_providers(settings).values():
         app.cleanup_ctx.extend(plugin.gateway_tasks())
     return app

@@ -36,7 +36,7 @@ async def create_checkout(request: web.Request) -> web.Response:
         if claim.stored is not None:
             return web.json_response(claim.stored.body, status=claim.stored.status)
     try:
-        answer = await _start_checkout(request, checkout, claim)
+        answer = await start_checkout(request, checkout, claim)
     except BaseException:
         if claim is not None:
             await ctx.checkout_idempotency.release(claim)
@@ -49,7 +49,12 @@ async def create_checkout(request: web.Request) -> web.Response:
     return web.json_response(answer.body, status=answer.status)
 
 
-async def _start_checkout(request: web.Request, checkout: CheckoutInput, claim: Claim | None) -> StoredAnswer:
+async def start_checkout(
+    request: web.Request, checkout: CheckoutInput, claim: Claim | None = None
+) -> StoredAnswer:
+    """The checkout answer (201 + session, or an error body); the marketplace pages call it too.
+
+    With ``claim``, the recorded session completes the idempotency key in the same transaction."""
     ctx = request.app[GATEWAY]
     connector = ctx.connectors.get(checkout.provider)
     if connector is None:

@@ -22,6 +22,8 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Our user ids: what platforms use (uuids, slugs, e-mail-like ids), nothing that is markup or SQL.
 USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,199}")
 STRICT_BODIES: dict[tuple[str, str], type[BaseModel]] = {("POST", "/v1/checkout"): CheckoutInput}
+# The marketplace's pages post HTML forms (services/marketplace/).
+FORM_PREFIXES = ("/market/", "/paywall")
 
 
 def _is_json(content_type: str) -> bool:
@@ -67,7 +69,10 @@ async def enforce_request_limits(request: web.Request, handler: Any) -> web.Stre
     if length is not None and length > max_bytes:
         return error_response(413, "payload_too_large", f"request bodies are limited to {max_bytes} bytes")
     has_body = (length or 0) > 0 or request.headers.get("Transfer-Encoding", "").lower() == "chunked"
-    if has_body and not _is_json(request.content_type):
+    is_form = request.content_type == "application/x-www-form-urlencoded" and request.path.startswith(
+        FORM_PREFIXES
+    )
+    if has_body and not (_is_json(request.content_type) or is_form):
         return error_response(415, "unsupported_media_type", "send application/json", "Content-Type")
     # Read here, under the limit, so a chunked body that outgrows it gets the same 413; handlers
     # then read the cached bytes.

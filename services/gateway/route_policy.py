@@ -1,14 +1,15 @@
 """Which API scope each gateway route needs; routes not listed need ``admin`` (deny by default).
 
-Exempt routes authenticate otherwise (provider webhooks: their signature schemes) or are public by
-protocol (LNURL-pay is fetched by any wallet; health probes and Prometheus scraping).
+Exempt routes authenticate otherwise (provider webhooks: their signature schemes; marketplace pages:
+their signed session cookie) or are public by protocol (LNURL-pay is fetched by any wallet; health
+probes and Prometheus scraping).
 """
 
 from dataclasses import dataclass
 
 from shared.security.api_keys import Scope
 
-EXEMPT_PREFIXES = ("/v1/webhooks/", "/v1/lnurl/")
+EXEMPT_PREFIXES = ("/v1/webhooks/", "/v1/lnurl/", "/market/", "/paywall")
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 # (method, route pattern) → scope. Patterns are aiohttp's canonical resource paths.

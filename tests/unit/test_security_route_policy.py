@@ -16,9 +16,10 @@ def gateway_routes() -> set[tuple[str, str]]:
     }
 
 
-def test_only_provider_webhooks_lnurl_and_probes_are_exempt() -> None:
+def test_only_provider_webhooks_lnurl_probes_and_marketplace_pages_are_exempt() -> None:
     exempt = {pattern for method, pattern in gateway_routes() if policy_for(method, pattern).exempt}
-    allowed = ("/v1/webhooks/", "/v1/lnurl/", "/healthz", "/readyz", "/metrics")
+    # Marketplace pages authenticate with their signed session cookie (services/marketplace/).
+    allowed = ("/v1/webhooks/", "/v1/lnurl/", "/healthz", "/readyz", "/metrics", "/market/", "/paywall")
     assert exempt and all(pattern.startswith(allowed) for pattern in exempt)
 
 

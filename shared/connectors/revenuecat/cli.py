@@ -55,6 +55,8 @@ def sandbox_environment(env: dict[str, str], settings: Settings) -> dict[str, st
         "BILLING_REVENUECAT_API_KEY": env.get("BILLING_REVENUECAT_API_KEY") or _local_api_key(),
         "BILLING_REVENUECAT_PROJECT_ID": env.get("BILLING_REVENUECAT_PROJECT_ID") or LOCAL_PROJECT_ID,
         "BILLING_REVENUECAT_WEB_PURCHASE_BASE_URL": f"{url}/pay",
+        # The hosted paywall's button completes purchases in the sandbox (services/marketplace/).
+        "BILLING_MARKETPLACE_REVENUECAT_SANDBOX_URL": url,
     }
 
 

@@ -1,0 +1,1 @@
+"""Marketplace pages served by the gateway: catalog, pack pages, hosted paywall, Lightning checkout."""
