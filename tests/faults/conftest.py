@@ -1,0 +1,30 @@
+"""The fault suite's stack: private Kafka, PostgreSQL and Redis (never the shared ones, which other
+sessions use), started once for the package; each scenario gets it back whole afterwards."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.infra.fault_scenarios import FIGURE_LINES
+from tests.infra.fault_stack import FaultStack, fault_stack
+
+
+@pytest.fixture(scope="package")
+async def private_stack() -> AsyncIterator[FaultStack]:
+    async with fault_stack() as stack:
+        yield stack
+
+
+@pytest.fixture
+async def stack(private_stack: FaultStack) -> AsyncIterator[FaultStack]:
+    """The shared fault stack; whatever a scenario killed or stopped is started again after it."""
+    await private_stack.restore()
+    yield private_stack
+    await private_stack.restore()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FIGURE_LINES:
+        terminalreporter.section("fault suite figures")
+        for line in FIGURE_LINES:
+            terminalreporter.write_line(line)
