@@ -10,12 +10,13 @@ import uuid
 from collections import Counter
 
 import asyncpg
+import httpx
 import pytest
 
 from shared.messaging.outbox_relay import RELAY_LOCK_KEY
 from tests.infra.fault_checks import ledger_of
 from tests.infra.fault_load import LoadDriver
-from tests.infra.fault_scenarios import DirectAnswer, post_triggers_until, record, run_under_fault
+from tests.infra.fault_scenarios import DirectAnswer, DirectPoster, record, run_under_fault
 from tests.infra.fault_stack import FaultStack
 
 pytestmark = [pytest.mark.faults, pytest.mark.kafka, pytest.mark.postgres, pytest.mark.redis]
@@ -38,13 +39,13 @@ async def test_kafka_restart_gateway_never_answers_200_without_the_ack(stack: Fa
     async def restart_broker() -> None:
         await stack.stop_kafka()  # returns once the broker process has exited
         window["down_from"] = time.monotonic()
-        stop = asyncio.Event()
-        posting = asyncio.create_task(post_triggers_until(stack, driver, stop))
+        poster = DirectPoster(stack, driver)
+        poster.start()
         await asyncio.sleep(8)  # the outage: the broker stays down while webhooks arrive
+        await poster.stop()
         window["down_until"] = time.monotonic()
-        stop.set()
         await stack.start_kafka()
-        answers.extend(await posting)
+        answers.extend(await poster.answers())
 
     outcome = await run_under_fault(stack, "kafka-restart", restart_broker, driver=driver)
 
@@ -63,24 +64,41 @@ async def test_postgres_down_webhooks_still_acknowledged_nothing_dead_lettered(s
     valid: list[DirectAnswer] = []
     badly_signed: list[DirectAnswer] = []
 
+    window: dict[str, float] = {}
+
     async def stop_postgres() -> None:
         await stack.stop_postgres()
-        stop = asyncio.Event()
-        posting = asyncio.create_task(post_triggers_until(stack, driver, stop))
-        forged = asyncio.create_task(
-            post_triggers_until(stack, driver, stop, every_s=2.0, authorization="Bearer forged")
-        )
-        await asyncio.sleep(12)  # ≥ 10 s without PostgreSQL
-        stop.set()
-        valid.extend(await posting)
-        badly_signed.extend(await forged)
+        posters = [
+            DirectPoster(stack, driver),
+            DirectPoster(stack, driver, every_s=2.0, authorization="Bearer forged"),
+        ]
+        for poster in posters:
+            poster.start()
+        await asyncio.sleep(8)  # posting for 8 of the ≥ 10 s without PostgreSQL
+        for poster in posters:
+            await poster.stop()
+        await asyncio.sleep(4)  # the last posts get their answer while it is still down
+        window["up"] = time.monotonic()
         await stack.start_postgres()
+        valid.extend(await posters[0].answers())
+        badly_signed.extend(await posters[1].answers())
 
     outcome = await run_under_fault(stack, "postgres-stop", stop_postgres, driver=driver)
 
-    record(stack, f"  while down: valid {statuses(valid)}, badly signed {statuses(badly_signed)}")
-    assert {a.status for a in valid} == {200}, [a.body[:200] for a in valid if a.status != 200][:3]
-    assert {a.status for a in badly_signed} == {401}
+    def while_down(answers: list[DirectAnswer]) -> dict[str, int]:
+        return statuses([a for a in answers if a.answered_at < window["up"]])
+
+    record(
+        stack,
+        f"  direct posts: valid {statuses(valid)} ({while_down(valid)} answered while down), "
+        f"badly signed {statuses(badly_signed)} ({while_down(badly_signed)} while down)",
+    )
+    assert [(a.status, a.answered_at < window["up"]) for a in valid] == [(200, True)] * len(valid), [
+        a.body[:200] for a in valid if a.status != 200
+    ][:3]
+    assert [(a.status, a.answered_at < window["up"]) for a in badly_signed] == [(401, True)] * len(
+        badly_signed
+    )
     outcome.settled.figures.assert_clean()
 
 
@@ -104,12 +122,19 @@ async def active_customers(stack: FaultStack, driver: LoadDriver, count: int) ->
     return bought
 
 
-async def feature_answer(stack: FaultStack, app_user_id: str, product: str) -> tuple[int, bool | None]:
+async def feature_answer(stack: FaultStack, app_user_id: str, product: str) -> tuple[int | None, bool | None]:
+    """(HTTP status, allowed) of the feature check a downstream service would make; (None, None) when
+    no answer came within 10 s."""
     feature = stack.packs.revenuecat[product].features[0]
     user = app_user_id.removeprefix("rc_")
-    response = await stack.http.get(
-        f"{stack.gateway_url}/v1/users/{user}/features/{feature}", headers={"X-API-Key": stack.api_key}
-    )
+    try:
+        response = await stack.http.get(
+            f"{stack.gateway_url}/v1/users/{user}/features/{feature}",
+            headers={"X-API-Key": stack.api_key},
+            timeout=10,
+        )
+    except httpx.HTTPError:
+        return None, None
     allowed = response.json().get("allowed") if response.status_code == 200 else None
     return response.status_code, allowed
 
@@ -123,20 +148,22 @@ async def test_redis_down_features_answer_from_postgres_and_no_revoked_user_stay
     revoked_after = await active_customers(stack, driver, 4)
     for app_user_id, product in revoked_during + revoked_after:
         assert await feature_answer(stack, app_user_id, product) == (200, True)  # now cached
-    during: list[tuple[int, bool | None]] = []
+    during: list[tuple[int | None, bool | None]] = []
     direct: list[DirectAnswer] = []
+    window: dict[str, float] = {}
 
     async def stop_redis() -> None:
         await stack.stop_redis()
-        stop = asyncio.Event()
-        posting = asyncio.create_task(post_triggers_until(stack, driver, stop))
+        poster = DirectPoster(stack, driver)
+        poster.start()
         for app_user_id, product in revoked_during:
             during.append(await feature_answer(stack, app_user_id, product))
             await driver.simulate("refund", app_user_id, product)
         await asyncio.sleep(10)  # Redis stays down
-        stop.set()
-        direct.extend(await posting)
+        await poster.stop()
+        window["up"] = time.monotonic()
         await stack.start_redis()
+        direct.extend(await poster.answers())
         for app_user_id, product in revoked_after:  # cached again, then refunded
             during.append(await feature_answer(stack, app_user_id, product))
             await driver.simulate("refund", app_user_id, product)
@@ -145,7 +172,7 @@ async def test_redis_down_features_answer_from_postgres_and_no_revoked_user_stay
 
     after = [await feature_answer(stack, a, p) for a, p in revoked_during + revoked_after]
     record(stack, f"  webhooks while down: {statuses(direct)}; feature checks {during} then {after}")
-    assert {a.status for a in direct} == {200}
+    assert [(a.status, a.answered_at < window["up"]) for a in direct] == [(200, True)] * len(direct)
     assert during == [(200, True)] * len(during)
     assert after == [(200, False)] * len(after), "a refunded user is still allowed"
     outcome.settled.figures.assert_clean()

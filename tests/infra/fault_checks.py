@@ -142,7 +142,7 @@ async def settle(
     *,
     healed_at: float,
     dead_letters_before: int,
-    timeout_s: float = 120,
+    timeout_s: float = 90,
 ) -> Settled:
     """Wait for quiescence (or ``timeout_s``), then count everything the invariants forbid.
 
@@ -172,13 +172,17 @@ async def settle(
     unannounced = sum(1 for user, _, ref in expected if activations[(user, ref)] == 0)
     figures.lost = wrong + unannounced
     figures.unexpected = sum(1 for key in ledger if key not in expected)
-    figures.duplicated = sum(n - 1 for n in ids.values()) + sum(n - 1 for n in activations.values() if n)
+    repeated_ids = sum(n - 1 for n in ids.values())
+    extra_activations = sum(n - 1 for n in activations.values() if n)
+    figures.duplicated = repeated_ids + extra_activations
     figures.dead_lettered = dead_letters(stack) - dead_letters_before
     if recovered_at is not None:
         figures.recovery_s = max(0.0, recovered_at - healed_at)
     figures.notes = {
         "wrong_state": wrong,
         "unannounced": unannounced,
+        "cloudevent_ids_repeated": repeated_ids,
+        "extra_activations": extra_activations,
         "pending_webhooks": pending,
         "load_failures": dict(driver.load.failures) or "none",
     }

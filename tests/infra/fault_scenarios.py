@@ -36,7 +36,7 @@ async def run_under_fault(
     *,
     at_s: float = 6.0,
     duration_s: float = 20.0,
-    timeout_s: float = 120.0,
+    timeout_s: float = 90.0,
     driver: LoadDriver | None = None,
 ) -> Outcome:
     """Load for ``duration_s`` with ``fault`` started at ``at_s`` (it returns once healed), then settle."""
@@ -89,22 +89,38 @@ async def post_trigger(
     return DirectAnswer(event["event"]["id"], status, time.monotonic(), body)
 
 
-async def post_triggers_until(
-    stack: FaultStack,
-    driver: LoadDriver,
-    stop: asyncio.Event,
-    *,
-    every_s: float = 0.5,
-    authorization: str | None = None,
-) -> list[DirectAnswer]:
-    """Post one trigger every ``every_s`` until ``stop`` is set; all answers, once all have come."""
-    pending: list[asyncio.Task[DirectAnswer]] = []
-    customers = sorted(driver.load.revenuecat_customers.items())
-    while not stop.is_set():
-        app_user_id, product = driver.load.rng.choice(customers)
-        pending.append(
-            asyncio.create_task(post_trigger(stack, app_user_id, product, authorization=authorization))
-        )
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every_s)
-    return list(await asyncio.gather(*pending))
+class DirectPoster:
+    """Posts one trigger every ``every_s`` from ``start()`` until ``stop()``; ``answers()`` waits for all.
+
+    Stopping first and collecting later lets a scenario heal the dependency in between, so a gateway
+    that holds requests while it is down cannot keep the outage going.
+    """
+
+    def __init__(
+        self, stack: FaultStack, driver: LoadDriver, *, every_s: float = 0.5, authorization: str | None = None
+    ) -> None:
+        self._stack, self._driver = stack, driver
+        self._every_s, self._authorization = every_s, authorization
+        self._stop = asyncio.Event()
+        self._posts: list[asyncio.Task[DirectAnswer]] = []
+        self._loop: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._loop = asyncio.create_task(self._post_until_stopped())
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._loop is not None:
+            await self._loop
+
+    async def answers(self) -> list[DirectAnswer]:
+        return list(await asyncio.gather(*self._posts))
+
+    async def _post_until_stopped(self) -> None:
+        customers = sorted(self._driver.load.revenuecat_customers.items())
+        while not self._stop.is_set():
+            app_user_id, product = self._driver.load.rng.choice(customers)
+            post = post_trigger(self._stack, app_user_id, product, authorization=self._authorization)
+            self._posts.append(asyncio.create_task(post))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self._every_s)
