@@ -114,7 +114,7 @@ async def active_customers(stack: FaultStack, driver: LoadDriver, count: int) ->
         driver.load.revenuecat_customers[app_user_id] = product
         await driver.simulate("purchase", app_user_id, product)
         bought.append((app_user_id, product))
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     wanted = {(a.removeprefix("rc_"), "revenuecat", p) for a, p in bought}
     while not wanted <= await active_keys(stack, driver.load.prefix):
         assert time.monotonic() < deadline, "purchases before the fault were not applied"

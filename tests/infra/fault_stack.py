@@ -73,7 +73,7 @@ class FaultStack:
     async def start_service(self, name: str) -> None:
         await asyncio.to_thread(self.processes.start, name)
         if name == "gateway":
-            await wait_for_http(f"{self.gateway_url}/healthz", timeout_s=60)
+            await wait_for_http(f"{self.gateway_url}/healthz", timeout_s=180)
 
     async def stop_kafka(self) -> None:
         await asyncio.to_thread(self.infra.stop, "kafka")
@@ -166,7 +166,7 @@ async def _ready_stack(
     gateway_url = f"http://127.0.0.1:{settings.gateway_port}"
     sandbox_urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     for url in [gateway_url, *sandbox_urls.values()]:
-        await wait_for_http(f"{url}/healthz", timeout_s=60)
+        await wait_for_http(f"{url}/healthz", timeout_s=180)  # a loaded machine starts Python slowly
     sessions = session_factory(engine)
     revenuecat = {product: pack for pack, product in [await make_pack(sessions) for _ in range(2)]}
     pack, _ = await lightning_pack(sessions, price=2_100_000, currency="BTC", kind=BillingKind.ONE_TIME)
