@@ -18,6 +18,7 @@ from shared.settings import Settings
 from tests.infra.lightning import lightning_pack
 from tests.infra.private_infra import PrivateInfra
 from tests.infra.revenuecat import make_pack
+from tests.infra.sandboxes import SANDBOXES
 from tests.infra.security import create_full_scope_key
 from tests.infra.service_processes import ServiceProcesses
 from tests.infra.services import (
@@ -32,6 +33,7 @@ from tests.infra.services import (
 from tests.infra.topic_collector import TopicCollector
 
 SERVICES = ["gateway", "ingest", "worker", "catalog-sync"]
+SANDBOX_NAMES = frozenset(sandbox.name for sandbox in SANDBOXES)
 # The sandboxes retry on a schedule long enough to outlast every outage the suite causes:
 # RevenueCat 5/10/20/40/80 "minutes" of 300 ms (1.5 s … 24 s, 46 s in all), BTCPay 10 s, 1 min,
 # 6 x 10 min scaled by 0.02 (0.2 s, 1.2 s, 6 x 12 s).
@@ -92,6 +94,14 @@ class FaultStack:
 
     async def start_redis(self) -> None:
         await asyncio.to_thread(self.infra.start, "redis")
+
+    async def restart_services(self) -> None:
+        """Stop and start every service process (the sandboxes keep running: they hold the truth)."""
+        for name in list(self.processes.running):
+            if name not in SANDBOX_NAMES:
+                await asyncio.to_thread(self.processes.stop, name)
+        for name in SERVICES:
+            await self.start_service(name)
 
     async def restore(self) -> None:
         """Undo what a scenario left behind (also after a failure): every dependency up, one instance
