@@ -11,6 +11,7 @@ from shared.bootstrap import command_runtime
 from shared.catalog.errors import CatalogError
 from shared.catalog.file import CatalogFile, locate_issues, parse_catalog
 from shared.db.catalog_write import PackChange, write_wanted_packs
+from shared.db.unit_of_work import unit_of_work
 from shared.settings import get_settings
 
 catalog_app = typer.Typer(help="Packs, bundles and their provider listings", no_args_is_help=True)
@@ -36,7 +37,7 @@ def apply(path: Path) -> None:
 
 
 async def _apply(catalog: CatalogFile) -> list[PackChange]:
-    async with command_runtime(get_settings()) as runtime, runtime.sessions.begin() as session:
+    async with command_runtime(get_settings()) as runtime, unit_of_work(runtime.sessions) as session:
         return await write_wanted_packs(
             session,
             {pack.slug: pack for pack in catalog.packs},

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.bootstrap import command_runtime
 from shared.connectors.registry import raw_payload_columns, secret_specs
+from shared.db.unit_of_work import unit_of_work
+from shared.messaging.audit_anchors import read_latest_anchor
 from shared.messaging.topics import Topics
 from shared.security.api_keys import create_api_key, list_api_keys, parse_scopes, revoke_api_key
 from shared.security.audit import AuditEntry, append_audit
-from shared.security.audit_anchors import read_latest_anchor
 from shared.security.audit_chain import verify_audit_chain
 from shared.security.retention import run_retention
 from shared.security.secret_names import spec_of
@@ -40,7 +41,7 @@ def _actor() -> str:
 
 
 async def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async with command_runtime(get_settings()) as runtime, runtime.sessions.begin() as session:
+    async with command_runtime(get_settings()) as runtime, unit_of_work(runtime.sessions) as session:
         return await work(session)
 
 

@@ -19,6 +19,7 @@ from shared.db.bundles import BUNDLE_REFERENCE_PREFIX, bundle_slug_of_reference
 from shared.db.models import BillingCatalog, BillingCatalogProvider, UserEntitlement
 from shared.domain.entitlements import EntitlementStatus, EntitlementUpdate
 from shared.domain.provider import Provider
+from shared.messaging.entitlement_updates import EntitlementUpdatePublisher
 
 log = structlog.get_logger(__name__)
 SWEEP_BATCH = 500
@@ -120,8 +121,7 @@ class ExpirySweeper:
         grace_s: Mapping[Provider, float],
     ) -> None:
         self._sessions = sessions
-        self._producer = producer
-        self._topic = updates_topic
+        self._updates = EntitlementUpdatePublisher(producer, updates_topic)
         self._interval_s = interval_s
         self._grace_s = grace_s
 
@@ -129,13 +129,7 @@ class ExpirySweeper:
         """Publish the expiries due now (keyed by user, so they queue behind that user's updates)."""
         async with self._sessions() as session:
             updates = await expired_entitlement_updates(session, datetime.now(UTC), grace_s=self._grace_s)
-        for update in updates:
-            await self._producer.send_and_wait(
-                self._topic,
-                value=update.model_dump_json(by_alias=False).encode(),
-                key=update.user_id.encode(),
-                headers=[("content-type", b"application/json")],
-            )
+        await self._updates.publish(updates)
         if updates:
             log.info("expiry_sweep", expired=len(updates))
         return len(updates)

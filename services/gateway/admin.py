@@ -22,6 +22,7 @@ from shared.catalog.errors import CatalogError
 from shared.catalog.model import PackSpec
 from shared.db.catalog_state import load_stored_catalog
 from shared.db.catalog_write import PackChange, lock_catalog, write_wanted_packs
+from shared.db.unit_of_work import unit_of_work
 from shared.http.errors import error_response
 from shared.security.api_keys import Scope
 
@@ -95,7 +96,7 @@ async def _pack_spec(request: web.Request, slug: str | None) -> PackSpec | web.R
 
 async def _save(ctx: GatewayContext, spec: PackSpec, *, must_exist: bool, status: int) -> web.Response:
     try:
-        async with ctx.sessions() as session, session.begin():
+        async with unit_of_work(ctx.sessions) as session:
             await lock_catalog(session)  # the existence check and the write see the same catalog
             exists = spec.slug in await load_stored_catalog(session)
             if exists != must_exist:

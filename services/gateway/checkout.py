@@ -9,6 +9,7 @@ from services.gateway.context import GATEWAY
 from services.gateway.idempotency import Claim, IdempotencyConflictError, StoredAnswer
 from shared.db.catalog import find_pack_by_id_or_slug, pack_from_row
 from shared.db.checkout_sessions import record_checkout_session
+from shared.db.unit_of_work import unit_of_work
 from shared.domain.checkout import CheckoutInput
 from shared.domain.errors import ProviderError
 from shared.http.errors import error_response
@@ -75,7 +76,7 @@ async def start_checkout(
     # Recorded (and answered) with what the client asked for beside what the provider handed out.
     started = started.model_copy(update={"pack_id": row.id, "metadata": dict(checkout.metadata)})
     answer = StoredAnswer(status=201, body=started.model_dump(mode="json", by_alias=True))
-    async with ctx.sessions() as session, session.begin():
+    async with unit_of_work(ctx.sessions) as session:
         await record_checkout_session(session, started, row.id)
         if claim is not None:  # one transaction: a recorded session always answers its key's retry
             await ctx.checkout_idempotency.complete(claim, answer, session)

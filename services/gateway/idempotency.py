@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.models import IdempotencyKeyRecord
+from shared.db.unit_of_work import unit_of_work
 
 KEY_TTL_S = 24 * 3600
 
@@ -70,7 +71,7 @@ class IdempotencyStore:
             )
             .returning(row.key_hash)
         )
-        async with self._sessions() as session, session.begin():
+        async with unit_of_work(self._sessions) as session:
             if (await session.execute(claim)).first() is not None:
                 return Claim(api_key_id, key_hash)
             held = (
@@ -106,12 +107,12 @@ class IdempotencyStore:
         if session is not None:
             await session.execute(store)
             return
-        async with self._sessions() as own, own.begin():
+        async with unit_of_work(self._sessions) as own:
             await own.execute(store)
 
     async def release(self, claim: Claim) -> None:
         """Forget a claim whose work failed, so the client may retry with the same key."""
-        async with self._sessions() as session, session.begin():
+        async with unit_of_work(self._sessions) as session:
             await session.execute(
                 delete(IdempotencyKeyRecord).where(
                     IdempotencyKeyRecord.api_key_id == claim.api_key_id,

@@ -31,6 +31,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.models import Outbox
+from shared.db.unit_of_work import unit_of_work
 from shared.domain.cloudevents import CLOUDEVENT_CONTENT_TYPE
 from shared.messaging.failures import Failure, classify_failure
 from shared.observability.metrics import OUTBOX_PUBLISHED
@@ -95,7 +96,7 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """One round: publish up to ``batch_size`` rows if this relay holds the lock; returns how many."""
-        async with self._sessions() as session, session.begin():
+        async with unit_of_work(self._sessions) as session:
             leader = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": RELAY_LOCK_KEY})
             if not leader:
                 return 0

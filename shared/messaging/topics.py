@@ -40,7 +40,7 @@ class Topics:
 
     @property
     def audit_anchors(self) -> str:
-        # The audit chain's head, published outside the database (shared/security/audit_anchors.py).
+        # The audit chain's head, published outside the database (shared/messaging/audit_anchors.py).
         return f"{self.namespace}billing.audit.anchors"
 
     def group(self, service: str) -> str:

@@ -20,6 +20,7 @@ import structlog
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.db.unit_of_work import unit_of_work
 from shared.security.audit import AuditEntry, append_audit_rows, audit_row_values
 from shared.security.audit_rejections import RejectionLimiter
 
@@ -114,7 +115,7 @@ class AuditBatchWriter:
                 continue
             batch = [self._buffer.popleft() for _ in range(min(self._max_batch, len(self._buffer)))]
             try:
-                async with self._sessions() as session, session.begin():
+                async with unit_of_work(self._sessions) as session:
                     await append_audit_rows(session, [row for row, _ in batch])
             except Exception as exc:
                 AUDIT_WRITE_FAILURES.inc()

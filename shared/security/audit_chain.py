@@ -8,7 +8,7 @@ the next position: chain order is seal order, so no committed row is ever skippe
 
 Verification walks the chain by position: a gap, a broken link or a row whose fields no longer match
 its hash names the row. Rows removed from the end leave an intact but shorter chain, so the newest
-anchor (the head published outside the database, shared/security/audit_anchors.py) must still be in
+anchor (the head published outside the database, shared/messaging/audit_anchors.py) must still be in
 it with the same hash.
 """
 

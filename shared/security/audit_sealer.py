@@ -13,7 +13,8 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.security.audit_anchors import publish_anchor
+from shared.db.unit_of_work import unit_of_work
+from shared.messaging.audit_anchors import publish_anchor
 from shared.security.audit_chain import ChainHead, seal_pending
 
 log = structlog.get_logger(__name__)
@@ -41,7 +42,7 @@ class AuditSealer:
 
     async def seal_once(self) -> int:
         """Seal what is pending (one transaction) and anchor the head if due; how many rows it sealed."""
-        async with self._sessions() as session, session.begin():
+        async with unit_of_work(self._sessions) as session:
             sealed = await seal_pending(session, self._batch_size)
         if sealed is None:
             return 0  # another replica is sealing

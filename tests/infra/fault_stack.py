@@ -21,6 +21,7 @@ from apps.stack.processes import (
     wait_for_http,
 )
 from apps.stack.sandboxes import SANDBOXES
+from apps.stack.seed import create_full_scope_key
 from shared.db.engine import create_engine, session_factory
 from shared.domain.packs import BillingKind, MicroSaasPack
 from shared.messaging.topics import Topics
@@ -28,7 +29,6 @@ from shared.settings import Settings
 from tests.infra.lightning import lightning_pack
 from tests.infra.private_infra import PrivateInfra
 from tests.infra.revenuecat import make_pack
-from tests.infra.security import create_full_scope_key
 from tests.infra.service_processes import ServiceProcesses
 from tests.infra.topic_collector import TopicCollector
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.connectors.lightning import invoice_store
 from shared.connectors.lightning.adapter import LightningAdapter
 from shared.connectors.lightning.delivery_targets import settlement_check
+from shared.db.unit_of_work import unit_of_work
 from shared.domain.entitlements import EntitlementUpdate
 from shared.messaging.raw_deliveries import RawDelivery
 
@@ -22,7 +23,7 @@ async def lightning_updates(
 ) -> list[EntitlementUpdate]:
     check = settlement_check(delivery.source or "", delivery.body, delivery.delivery_id or None)
     if not check.is_known_type:
-        async with sessions() as session, session.begin():
+        async with unit_of_work(sessions) as session:
             await invoice_store.record_delivery(
                 session, check, "ignored: unknown event type", {"updates": ""}
             )
