@@ -33,12 +33,12 @@ from typing import Any
 import httpx
 import pytest
 
+from apps.stack.seed import upsert_pack
 from shared.db.models import CheckoutSessionRecord
 from shared.domain.packs import BillingKind, MicroSaasPack, ProviderProduct
 from shared.domain.provider import Provider
 from tests.conftest import Stack
 from tests.infra.lightning import BtcpaySandbox, btcpay_fixture  # noqa: F401
-from tests.infra.packs import upsert_pack
 from tests.infra.revenuecat import RevenueCatSandbox
 from tests.infra.topic_collector import Published
 
