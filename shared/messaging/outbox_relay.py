@@ -37,6 +37,7 @@ from shared.observability.metrics import OUTBOX_PUBLISHED
 
 log = structlog.get_logger(__name__)
 RELAY_LOCK_KEY = 0x6269_6C6C  # "bill": one relay per database
+CACHE_RECOVERY_INTERVAL_S = 1.0
 PARK_INITIAL_S = 0.5
 # A broker blip passes soon, so its rows are retried often; a row that fails for itself (its topic
 # is gone) is retried rarely, since each try may hold a round for up to ``topic_wait_s``.
@@ -66,6 +67,7 @@ class OutboxRelay:
         self._producer = producer
         self._cache = cache
         self._cache_stale = True
+        self._next_cache_recovery = 0.0  # monotonic time of the next try while the cache is stale
         self._batch_size = batch_size
         self._idle_interval_s = idle_interval_s
         self._topic_wait_s = topic_wait_s
@@ -134,9 +136,12 @@ class OutboxRelay:
         """Outdate every cached entry after missed invalidations; True once the cache is current."""
         if not self._cache_stale:
             return True
+        if time.monotonic() < self._next_cache_recovery:
+            return False  # Redis was down a moment ago: try again at most once a second
         try:
             await self._cache.invalidate_catalog()
         except Exception as exc:
+            self._next_cache_recovery = time.monotonic() + CACHE_RECOVERY_INTERVAL_S
             log.warning("feature_cache_still_unreachable", error=_describe(exc)[:300])
             return False
         self._cache_stale = False
