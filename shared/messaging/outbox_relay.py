@@ -132,12 +132,12 @@ class OutboxRelay:
         result = await session.execute(query.order_by(Outbox.seq).limit(self._batch_size))
         return result.scalars().all()
 
-    async def _recover_stale_cache(self) -> bool:
+    async def _recover_stale_cache(self, *, throttled: bool = True) -> bool:
         """Outdate every cached entry after missed invalidations; True once the cache is current."""
         if not self._cache_stale:
             return True
-        if time.monotonic() < self._next_cache_recovery:
-            return False  # Redis was down a moment ago: try again at most once a second
+        if throttled and time.monotonic() < self._next_cache_recovery:
+            return False  # idle, and Redis was down a moment ago: try at most once a second
         try:
             await self._cache.invalidate_catalog()
         except Exception as exc:
@@ -149,7 +149,8 @@ class OutboxRelay:
         return True
 
     async def _invalidate_caches(self, rows: Sequence[Outbox]) -> None:
-        if not await self._recover_stale_cache():
+        # Events are about to become visible: always try, so a blip costs no stale read.
+        if not await self._recover_stale_cache(throttled=False):
             return  # Redis still down: the recovery bump will cover these rows too
         try:
             await self._cache.invalidate_for_outbox(rows)
