@@ -51,7 +51,8 @@ def infrastructure() -> None:
 @pytest.fixture(scope="session")
 async def stack(infrastructure: None, run_id: str) -> AsyncIterator[Stack]:
     ports = sandbox_ports()
-    settings = session_settings(run_id, **sandbox_settings(ports))
+    # catalog-sync reconciles on start-up and on each change; no scheduled run in the middle of a test.
+    settings = session_settings(run_id, catalog_sync_interval_s=3600.0, **sandbox_settings(ports))
     database = f"billing_test_{run_id}"
     await prepare_backing_stores(settings, database)
     topics = Topics(settings.namespace)

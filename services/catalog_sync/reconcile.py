@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.catalog.provider_catalog import Divergence, ProviderCatalog, WantedListing
@@ -15,6 +16,8 @@ from shared.domain.errors import ProviderError
 from shared.domain.provider import Provider
 
 log = structlog.get_logger(__name__)
+RECONCILE_LOCK_KEY = 0x6361_7473  # "cats": one catalog reconciliation per database
+RUN_LOCK_WAIT_S = 300  # a run waits this long for the one before it (provider calls are bounded)
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,25 @@ async def reconcile(
     trigger: str,
     push: bool = True,
 ) -> list[SyncOutcome]:
-    """Every provider once; with ``push`` the fixes are made and a report is stored per provider."""
+    """Every provider once; with ``push`` the fixes are made and a report is stored per provider.
+
+    One reconciliation at a time per database (catalog-sync replicas, ``billing catalog sync``):
+    two that push at once would both create what is missing, twice or into a 409.
+    """
+    async with sessions() as lock_session, lock_session.begin():
+        # Held for the whole run; the lock ends with this transaction, whatever happens.
+        await lock_session.execute(text(f"SET LOCAL lock_timeout = '{RUN_LOCK_WAIT_S}s'"))
+        await lock_session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": RECONCILE_LOCK_KEY})
+        return await _reconcile(sessions, catalogs, trigger=trigger, push=push)
+
+
+async def _reconcile(
+    sessions: async_sessionmaker[AsyncSession],
+    catalogs: Sequence[ProviderCatalog],
+    *,
+    trigger: str,
+    push: bool,
+) -> list[SyncOutcome]:
     async with sessions() as session:
         wanted = await wanted_listings(session)
     outcomes = []

@@ -21,8 +21,8 @@ from pydantic import (
 from shared.domain.model import DomainModel
 from shared.domain.provider import Provider
 
-# The tightest of what the providers keep (RevenueCat custom attributes, BTCPay invoice metadata)
-# and of what a checkout record should carry: a few short labels, not a document.
+# A few short labels, not a document: inside what RevenueCat keeps as custom attributes (values of
+# at most 500 characters) and what a checkout record should carry; BTCPay takes any JSON.
 METADATA_MAX_ENTRIES = 20
 METADATA_KEY_MAX_CHARS = 40
 METADATA_VALUE_MAX_CHARS = 500

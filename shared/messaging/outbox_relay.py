@@ -38,6 +38,7 @@ from shared.observability.metrics import OUTBOX_PUBLISHED
 
 log = structlog.get_logger(__name__)
 RELAY_LOCK_KEY = 0x6269_6C6C  # "bill": one relay per database
+CACHE_RECOVERY_INTERVAL_S = 1.0
 PARK_INITIAL_S = 0.5
 # A broker blip passes soon, so its rows are retried often; a row that fails for itself (its topic
 # is gone) is retried rarely, since each try may hold a round for up to ``topic_wait_s``.
@@ -67,6 +68,7 @@ class OutboxRelay:
         self._producer = producer
         self._cache = cache
         self._cache_stale = True
+        self._next_cache_recovery = 0.0  # monotonic time of the next try while the cache is stale
         self._batch_size = batch_size
         self._idle_interval_s = idle_interval_s
         self._topic_wait_s = topic_wait_s
@@ -131,13 +133,16 @@ class OutboxRelay:
         result = await session.execute(query.order_by(Outbox.seq).limit(self._batch_size))
         return result.scalars().all()
 
-    async def _recover_stale_cache(self) -> bool:
+    async def _recover_stale_cache(self, *, throttled: bool = True) -> bool:
         """Outdate every cached entry after missed invalidations; True once the cache is current."""
         if not self._cache_stale:
             return True
+        if throttled and time.monotonic() < self._next_cache_recovery:
+            return False  # idle, and Redis was down a moment ago: try at most once a second
         try:
             await self._cache.invalidate_catalog()
         except Exception as exc:
+            self._next_cache_recovery = time.monotonic() + CACHE_RECOVERY_INTERVAL_S
             log.warning("feature_cache_still_unreachable", error=_describe(exc)[:300])
             return False
         self._cache_stale = False
@@ -145,7 +150,8 @@ class OutboxRelay:
         return True
 
     async def _invalidate_caches(self, rows: Sequence[Outbox]) -> None:
-        if not await self._recover_stale_cache():
+        # Events are about to become visible: always try, so a blip costs no stale read.
+        if not await self._recover_stale_cache(throttled=False):
             return  # Redis still down: the recovery bump will cover these rows too
         try:
             await self._cache.invalidate_for_outbox(rows)

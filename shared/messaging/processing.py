@@ -6,7 +6,9 @@ Failures are classified by ``shared.messaging.failures``:
 - transient (Postgres, Kafka, Redis or a provider down or busy): retried with capped exponential
   backoff for as long as the consumer lives. The handler does not return, so the partition waits
   and its offset is not committed: an outage delays messages but never dead-letters them. Each
-  retry is logged (``processing_retry``) and counted (``billing_message_retries_total``);
+  retry is logged (``processing_retry``) and counted (``billing_message_retries_total``). An
+  outage longer than ``max.poll.interval.ms`` (5 min) costs a rebalance: the message is then
+  redelivered, which the idempotent handlers absorb;
 - unknown (most likely a bug): retried ``max_processing_attempts`` times, then dead-lettered, so one
   message cannot stall its partition forever and the operator sees it with its error.
 

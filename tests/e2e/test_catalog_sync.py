@@ -1,6 +1,7 @@
 """catalog_sync against the provider sandboxes: creates what is missing, repairs drift, survives 5xx."""
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ from shared.db.catalog_models import CatalogSyncReport
 from shared.db.models import BillingCatalogProvider
 from shared.domain.provider import Provider
 from tests.conftest import Stack
-from tests.infra.catalog import apply_catalog, extra_service, unique_suffix
+from tests.infra.catalog import apply_catalog, unique_suffix, wait_for_change_sync
 from tests.infra.provider_catalogs import BtcpaySandboxCatalog, RevenueCatSandboxCatalog
 from tests.infra.waiting import eventually
 
@@ -45,8 +46,12 @@ packs:
 
 @pytest.fixture
 async def suffix(stack: Stack) -> str:
+    """A catalog applied and already reconciled once by the stack's catalog-sync (on its change
+    event), so the test's own runs meet no concurrent one."""
     suffix = unique_suffix()
+    since = datetime.now(UTC)
     await apply_catalog(stack, _catalog(suffix))
+    await wait_for_change_sync(stack, since)
     return suffix
 
 
@@ -76,7 +81,8 @@ async def test_sync_creates_a_pack_at_revenuecat_as_product_entitlement_and_offe
     stack: Stack, http: httpx.AsyncClient, suffix: str, sync: Any
 ) -> None:
     outcomes = await sync()
-    assert "created product" in _pushed(outcomes[Provider.REVENUECAT], f"try-on-{suffix}")
+    differences = outcomes[Provider.REVENUECAT].differences
+    assert not [d for d in differences if d["slug"] == f"try-on-{suffix}"]  # created on the change event
     revenuecat = RevenueCatSandboxCatalog(stack, http)
     product = await revenuecat.product(f"rc.tryon.{suffix}")
     assert product is not None
@@ -194,6 +200,10 @@ async def test_provider_down_during_sync_is_reported_then_repaired_by_the_next_r
     stack: Stack, http: httpx.AsyncClient, suffix: str, sync: Any
 ) -> None:
     revenuecat = RevenueCatSandboxCatalog(stack, http)
+    entitlement = await revenuecat.entitlement(f"try-on-{suffix}")
+    product = await revenuecat.product(f"rc.tryon.{suffix}")
+    assert entitlement is not None and product is not None
+    await revenuecat.detach(entitlement["id"], product["id"])  # drift the next run must repair
     await revenuecat.fail_v2_calls(1000)
     try:
         down = (await sync())[Provider.REVENUECAT]
@@ -213,16 +223,16 @@ async def test_provider_down_during_sync_is_reported_then_repaired_by_the_next_r
     assert (report.status, report.trigger) == ("failed", "test")
 
     back = (await sync())[Provider.REVENUECAT]
-    assert "created product" in _pushed(back, f"try-on-{suffix}")
-    assert await revenuecat.product(f"rc.tryon.{suffix}") is not None
+    assert "attached product to entitlement" in _pushed(back, f"try-on-{suffix}")
+    again = await revenuecat.entitlement(f"try-on-{suffix}")
+    assert again is not None
+    assert [p["id"] for p in again["products"]["items"]] == [product["id"]]
 
 
 async def test_catalog_sync_service_pushes_a_pack_after_its_change_event(
     stack: Stack, http: httpx.AsyncClient
 ) -> None:
-    overrides = {"catalog_sync_interval_s": 3600.0}  # only the start-up run and change-triggered ones
-    with extra_service(stack, "catalog-sync", "catalog-sync", **overrides):
-        suffix = unique_suffix()
-        await apply_catalog(stack, _catalog(suffix))
-        revenuecat = RevenueCatSandboxCatalog(stack, http)
-        await eventually(lambda: revenuecat.product(f"rc.tryon.{suffix}"), timeout_s=60)
+    suffix = unique_suffix()
+    await apply_catalog(stack, _catalog(suffix))  # the stack's catalog-sync reacts to its change event
+    revenuecat = RevenueCatSandboxCatalog(stack, http)
+    await eventually(lambda: revenuecat.product(f"rc.tryon.{suffix}"), timeout_s=60)

@@ -77,7 +77,9 @@ async def test_postgres_down_webhooks_still_acknowledged_nothing_dead_lettered(s
         await asyncio.sleep(8)  # posting for 8 of the ≥ 10 s without PostgreSQL
         for poster in posters:
             await poster.stop()
-        await asyncio.sleep(4)  # the last posts get their answer while it is still down
+        await asyncio.sleep(2)  # ≥ 10 s down in all
+        for poster in posters:  # PostgreSQL stays down until they are answered (or 30 s passed)
+            await poster.wait_answered(timeout_s=30)
         window["up"] = time.monotonic()
         await stack.start_postgres()
         valid.extend(await posters[0].answers())
@@ -124,14 +126,14 @@ async def active_customers(stack: FaultStack, driver: LoadDriver, count: int) ->
 
 async def feature_answer(stack: FaultStack, app_user_id: str, product: str) -> tuple[int | None, bool | None]:
     """(HTTP status, allowed) of the feature check a downstream service would make; (None, None) when
-    no answer came within 10 s."""
+    no answer came within 30 s."""
     feature = stack.packs.revenuecat[product].features[0]
     user = app_user_id.removeprefix("rc_")
     try:
         response = await stack.http.get(
             f"{stack.gateway_url}/v1/users/{user}/features/{feature}",
             headers={"X-API-Key": stack.api_key},
-            timeout=10,
+            timeout=30,
         )
     except httpx.HTTPError:
         return None, None
@@ -161,6 +163,7 @@ async def test_redis_down_features_answer_from_postgres_and_no_revoked_user_stay
             await driver.simulate("refund", app_user_id, product)
         await asyncio.sleep(10)  # Redis stays down
         await poster.stop()
+        await poster.wait_answered(timeout_s=30)  # still down until they are answered (or 30 s)
         window["up"] = time.monotonic()
         await stack.start_redis()
         direct.extend(await poster.answers())

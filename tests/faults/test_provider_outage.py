@@ -57,7 +57,7 @@ async def test_provider_outage_is_retried_and_revenuecat_does_not_delay_lightnin
         marks["rc_up"] = time.time()
 
     outcome = await run_under_fault(
-        stack, "provider-outage", outage, at_s=3.0, duration_s=36.0, timeout_s=150, driver=driver
+        stack, "provider-outage", outage, at_s=3.0, duration_s=36.0, timeout_s=210, driver=driver
     )
 
     # Lightning paid while RevenueCat alone was down (before BTCPay's reads failed, less a margin

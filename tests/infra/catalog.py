@@ -1,17 +1,21 @@
 """Catalog test helpers: apply catalogs, publish entitlement updates, run extra service processes."""
 
+import asyncio
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import yaml
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import select
 
 from apps.stack.processes import REPO_ROOT, free_port, settings_env
 from shared.catalog.file import parse_catalog
+from shared.db.catalog_models import CatalogSyncReport
 from shared.db.catalog_write import PackChange, write_wanted_packs
 from shared.domain.entitlements import EntitlementUpdate
 from shared.settings import Settings
@@ -33,6 +37,31 @@ async def apply_catalog(stack: Stack, text: str) -> list[PackChange]:
             catalog_name=catalog.catalog,
             dropped_by_catalog=True,
         )
+
+
+async def wait_for_change_sync(
+    stack: Stack, since: datetime, timeout_s: float = 90
+) -> list[CatalogSyncReport]:
+    """Wait until the stack's catalog-sync finished a change-triggered run that started after ``since``
+    (one report per provider); until the next change it leaves the providers' catalogs alone."""
+    providers = {"revenuecat", "lightning"}
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        async with stack.sessions() as session:
+            reports = list(
+                (
+                    await session.execute(
+                        select(CatalogSyncReport).where(
+                            CatalogSyncReport.trigger == "change", CatalogSyncReport.started_at >= since
+                        )
+                    )
+                ).scalars()
+            )
+        if providers <= {r.provider for r in reports}:
+            return reports
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"no change-triggered sync of every provider within {timeout_s}s")
+        await asyncio.sleep(0.2)
 
 
 def run_billing_cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:

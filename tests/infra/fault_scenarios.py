@@ -36,7 +36,7 @@ async def run_under_fault(
     *,
     at_s: float = 6.0,
     duration_s: float = 20.0,
-    timeout_s: float = 90.0,
+    timeout_s: float = 150.0,
     driver: LoadDriver | None = None,
 ) -> Outcome:
     """Load for ``duration_s`` with ``fault`` started at ``at_s`` (it returns once healed), then settle."""
@@ -112,6 +112,11 @@ class DirectPoster:
         self._stop.set()
         if self._loop is not None:
             await self._loop
+
+    async def wait_answered(self, timeout_s: float) -> None:
+        """Give the posts up to ``timeout_s`` to be answered (the outage lasts meanwhile)."""
+        if self._posts:
+            await asyncio.wait(self._posts, timeout=timeout_s)
 
     async def answers(self) -> list[DirectAnswer]:
         return list(await asyncio.gather(*self._posts))
