@@ -5,6 +5,8 @@ Redis, the Kafka producer, the secret provider, one HTTP client, and the configu
 their connectors. Nothing in the library reads settings or builds clients on its own.
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -16,8 +18,10 @@ from shared.connectors.base import BillingConnector, ProviderPlugin, ProviderRes
 from shared.connectors.registry import configured_providers, secret_specs
 from shared.db.engine import create_engine, session_factory
 from shared.domain.provider import Provider
+from shared.messaging.entitlement_updates import EntitlementUpdatePublisher
 from shared.messaging.producer import create_producer
 from shared.messaging.topics import Topics
+from shared.redis_client import create_redis
 from shared.security.secrets import SecretProvider, build_secret_provider
 from shared.settings import Settings
 
@@ -36,20 +40,39 @@ class Runtime:
     secrets: SecretProvider
     providers: dict[Provider, ProviderPlugin]
     connectors: dict[Provider, BillingConnector] = field(default_factory=dict)
+    producer_started: bool = False
 
     @property
     def provider_resources(self) -> ProviderResources:
-        return ProviderResources(self.settings, self.http, self.sessions, self.redis)
+        return ProviderResources(self.settings, self.http, self.sessions, self.redis, self.updates)
+
+    @property
+    def updates(self) -> EntitlementUpdatePublisher:
+        return EntitlementUpdatePublisher(self.producer, self.topics.entitlement_updates)
 
     async def start(self) -> None:
         """Connect what must be connected before serving (the producer); call inside the event loop."""
         await self.producer.start()
+        self.producer_started = True
 
     async def close(self) -> None:
-        await self.producer.stop()
+        if self.producer_started:
+            await self.producer.stop()
         await self.http.aclose()
         await self.redis.aclose()
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def command_runtime(settings: Settings, *, producer: bool = False) -> AsyncIterator[Runtime]:
+    """A runtime for one CLI command: one database connection, closed when the command ends."""
+    runtime = bootstrap(settings, pool_size=1)
+    try:
+        if producer:
+            await runtime.start()
+        yield runtime
+    finally:
+        await runtime.close()
 
 
 def bootstrap(settings: Settings, *, pool_size: int = 10) -> Runtime:
@@ -60,7 +83,7 @@ def bootstrap(settings: Settings, *, pool_size: int = 10) -> Runtime:
         topics=Topics(settings.namespace),
         engine=engine,
         sessions=session_factory(engine),
-        redis=Redis.from_url(settings.redis_url),
+        redis=create_redis(settings),
         http=httpx.AsyncClient(timeout=PROVIDER_HTTP_TIMEOUT),
         producer=create_producer(settings),
         secrets=build_secret_provider(settings, secret_specs()),

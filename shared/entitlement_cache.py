@@ -5,16 +5,28 @@ it publishes an event. A reader reads both versions with the cached entry in one
 the entry only when its versions are current; after a miss it loads Postgres and stores the result
 with a Lua check-and-set that refuses if a version moved meanwhile. So a reader that loaded a row
 older than the change can never write it back over the invalidation.
+
+Redis failing is not an error for readers: ``grants`` answers from ``load`` (Postgres) and counts
+it in ``billing_feature_cache_bypassed_total``. While Redis is unreachable the relay cannot
+invalidate, so an entry cached before a revocation made meanwhile would look current once Redis
+is back. Hence a cache that saw Redis fail distrusts every entry: its next successful call first
+bumps the catalog version (which every entry carries), then reads. The relay retries its own
+invalidation before it publishes, so the usual promise holds as well.
 """
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 import orjson
+import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from shared.catalog.grants import FeatureGrant
 from shared.db.models import Outbox
+from shared.observability.metrics import FEATURE_CACHE_BYPASSED
 from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 ENTRY_TTL_S = 3600
 # Long enough that no reader's load outlives it, short enough to forget users who left.
@@ -34,6 +46,8 @@ class FeatureCache:
         self._redis = redis
         self._prefix = f"{namespace}features"
         self._store_if_current = redis.register_script(STORE_IF_CURRENT)
+        # Set when Redis failed: entries may predate invalidations that could not be made.
+        self._entries_suspect = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "FeatureCache":
@@ -50,19 +64,41 @@ class FeatureCache:
         self, user_id: str, load: Callable[[], Awaitable[list[FeatureGrant]]]
     ) -> list[FeatureGrant]:
         """The user's grants from the cache when current, else from ``load`` (and then cached)."""
-        version_key, catalog_key, entry_key = self._keys(user_id)
+        keys = self._keys(user_id)
+        try:
+            versions, cached = await self._current_entry(*keys)
+        except RedisError as exc:
+            self._bypassed(exc)
+            return await load()
+        if cached is not None:
+            return cached
+        grants = await load()
+        value = orjson.dumps({"versions": versions, "grants": [g.to_json() for g in grants]})
+        try:
+            await self._store_if_current(keys=list(keys), args=[*versions, value, ENTRY_TTL_S])
+        except RedisError as exc:
+            self._bypassed(exc)
+        return grants
+
+    async def _current_entry(
+        self, version_key: str, catalog_key: str, entry_key: str
+    ) -> tuple[list[str], list[FeatureGrant] | None]:
+        """The versions now, and the cached grants if they were cached at those versions."""
+        if self._entries_suspect:
+            await self.invalidate_catalog()
+            self._entries_suspect = False
         user_version, catalog_version, entry = await self._redis.mget(version_key, catalog_key, entry_key)
         versions = [_text(user_version), _text(catalog_version)]
         if entry is not None:
             cached = orjson.loads(entry)
             if cached["versions"] == versions:
-                return [FeatureGrant.from_json(g) for g in cached["grants"]]
-        grants = await load()
-        value = orjson.dumps({"versions": versions, "grants": [g.to_json() for g in grants]})
-        await self._store_if_current(
-            keys=[version_key, catalog_key, entry_key], args=[*versions, value, ENTRY_TTL_S]
-        )
-        return grants
+                return versions, [FeatureGrant.from_json(g) for g in cached["grants"]]
+        return versions, None
+
+    def _bypassed(self, exc: RedisError) -> None:
+        self._entries_suspect = True
+        FEATURE_CACHE_BYPASSED.inc()
+        log.warning("feature_cache_bypassed", error=type(exc).__name__)
 
     async def invalidate_users(self, user_ids: Iterable[str]) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:

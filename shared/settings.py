@@ -15,9 +15,17 @@ class Settings(BaseSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/billing"
     kafka_bootstrap: str = "127.0.0.1:19092"
     redis_url: str = "redis://127.0.0.1:56379/0"
+    # Bounded, so a Redis that hangs fails fast and callers fall back or retry.
+    redis_socket_timeout_s: float = 2.0
+    redis_connect_timeout_s: float = 2.0
     # Prepended to every topic and consumer group, so parallel test runs never share state.
     namespace: str = ""
     kafka_partitions: int = 4
+    # Topic durability per environment: 1/1 on the local single broker, 3/2 in the deploy manifests.
+    kafka_replication_factor: int = 1
+    kafka_min_insync_replicas: int = 1
+    # Dead letters wait for a human: DLQ topics keep them this long (-1 = forever), not the broker's 24 h.
+    kafka_dead_letter_retention_ms: int = -1
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
@@ -87,11 +95,17 @@ class Settings(BaseSettings):
     # RevenueCat creates products in one app of the project (v2 needs its id; empty = the project's default).
     catalog_sync_revenuecat_app_id: str = ""
 
-    # Bounded retries before a message is dead-lettered.
+    # Processing failures (shared/messaging/failures.py): transient ones are retried forever with
+    # exponential backoff from retry_initial_delay_s up to retry_max_delay_s; unknown ones
+    # max_processing_attempts times before the dead letter; permanent ones are dead-lettered at once.
     max_processing_attempts: int = 5
     retry_initial_delay_s: float = 0.2
+    retry_max_delay_s: float = 5.0
     outbox_poll_interval_s: float = 0.05
     outbox_batch_size: int = 500
+    # The relay waits this long for a row's topic to appear in the broker's metadata before it
+    # records the row as failed (a topic that does not exist would otherwise hold every round).
+    outbox_topic_wait_s: float = 2.0
 
     # Consumers serve Prometheus metrics on this port when set (the gateway serves /metrics itself).
     metrics_port: int = 0
@@ -126,6 +140,15 @@ class Settings(BaseSettings):
     raw_payload_retention_days: int = 90
     audit_details_retention_days: int = 365
     retention_interval_s: float = 3600.0
+    # Audit chain (docs/decisions/0011-audit-sealed-asynchronously.md): the worker's sealer chains new
+    # rows every audit_seal_interval_s and publishes the head to Kafka when it advances and at least
+    # every audit_anchor_republish_s. The gateway buffers at most audit_buffer_max rows it could not
+    # write yet (beyond that it counts drops); per webhook source, the first
+    # audit_rejected_burst rejections a minute get a row each, the rest one summary row.
+    audit_seal_interval_s: float = 0.2
+    audit_anchor_republish_s: float = 60.0
+    audit_buffer_max: int = 10_000
+    audit_rejected_burst: int = 100
 
     # Marketplace pages on the gateway (services/marketplace/): /market/... and the hosted /paywall.
     # Signs the browser's session cookie; empty = generated into secrets_dir on first use (env back end).

@@ -59,12 +59,13 @@ async def stack(infrastructure: None, run_id: str) -> AsyncIterator[Stack]:
     await collector.start()
     engine = create_engine(settings.database_url)
     log_dir = REPO_ROOT / ".local" / "test-logs" / run_id
-    with running_services(settings, ["gateway", "ingest", "worker"], ports, log_dir):
+    with running_services(settings, ["gateway", "ingest", "worker", "catalog-sync"], ports, log_dir):
         gateway_url = f"http://127.0.0.1:{settings.gateway_port}"
-        await wait_for_http(f"{gateway_url}/healthz")
+        # Seven processes import at once; on a busy 2-core machine that alone can take 30 s.
+        await wait_for_http(f"{gateway_url}/healthz", timeout_s=120)
         sandbox_urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         for url in sandbox_urls.values():
-            await wait_for_http(f"{url}/healthz")
+            await wait_for_http(f"{url}/healthz", timeout_s=120)
         yield Stack(settings, topics, gateway_url, session_factory(engine), collector, sandbox_urls)
     await collector.stop()
     await engine.dispose()

@@ -3,18 +3,15 @@
 import asyncio
 from pathlib import Path
 
-import httpx
 import typer
-from redis.asyncio import Redis
 
 from services.catalog_sync.providers import build_provider_catalogs
 from services.catalog_sync.reconcile import SyncOutcome, reconcile
+from shared.bootstrap import command_runtime
 from shared.catalog.errors import CatalogError
 from shared.catalog.file import CatalogFile, locate_issues, parse_catalog
-from shared.connectors.base import ProviderResources
 from shared.db.catalog_write import PackChange, write_wanted_packs
-from shared.db.engine import create_engine, session_factory
-from shared.messaging.topics import Topics
+from shared.db.unit_of_work import unit_of_work
 from shared.settings import get_settings
 
 catalog_app = typer.Typer(help="Packs, bundles and their provider listings", no_args_is_help=True)
@@ -40,19 +37,14 @@ def apply(path: Path) -> None:
 
 
 async def _apply(catalog: CatalogFile) -> list[PackChange]:
-    settings = get_settings()
-    engine = create_engine(settings.database_url, pool_size=1)
-    try:
-        async with session_factory(engine)() as session, session.begin():
-            return await write_wanted_packs(
-                session,
-                {pack.slug: pack for pack in catalog.packs},
-                changes_topic=Topics(settings.namespace).catalog_changes,
-                catalog_name=catalog.catalog,
-                dropped_by_catalog=True,
-            )
-    finally:
-        await engine.dispose()
+    async with command_runtime(get_settings()) as runtime, unit_of_work(runtime.sessions) as session:
+        return await write_wanted_packs(
+            session,
+            {pack.slug: pack for pack in catalog.packs},
+            changes_topic=runtime.topics.catalog_changes,
+            catalog_name=catalog.catalog,
+            dropped_by_catalog=True,
+        )
 
 
 @catalog_app.command("diff")
@@ -86,21 +78,11 @@ def sync() -> None:
 
 
 async def _reconcile(*, push: bool) -> list[SyncOutcome]:
-    settings = get_settings()
-    engine = create_engine(settings.database_url, pool_size=1)
-    redis = Redis.from_url(settings.redis_url)
-    try:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=3.0)) as http:
-            sessions = session_factory(engine)
-            catalogs = build_provider_catalogs(ProviderResources(settings, http, sessions, redis))
-            if not catalogs:
-                typer.echo(
-                    "no provider configured (RevenueCat project id, BTCPay base URL + store id)", err=True
-                )
-            return await reconcile(sessions, catalogs, trigger="manual", push=push)
-    finally:
-        await redis.aclose()
-        await engine.dispose()
+    async with command_runtime(get_settings()) as runtime:
+        catalogs = build_provider_catalogs(runtime.provider_resources)
+        if not catalogs:
+            typer.echo("no provider configured (RevenueCat project id, BTCPay base URL + store id)", err=True)
+        return await reconcile(runtime.sessions, catalogs, trigger="manual", push=push)
 
 
 def _print_issues(error: CatalogError) -> None:

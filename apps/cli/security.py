@@ -11,10 +11,14 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.bootstrap import command_runtime
 from shared.connectors.registry import raw_payload_columns, secret_specs
-from shared.db.engine import create_engine, session_factory
+from shared.db.unit_of_work import unit_of_work
+from shared.messaging.audit_anchors import read_latest_anchor
+from shared.messaging.topics import Topics
 from shared.security.api_keys import create_api_key, list_api_keys, parse_scopes, revoke_api_key
-from shared.security.audit import AuditEntry, append_audit, verify_audit_chain
+from shared.security.audit import AuditEntry, append_audit
+from shared.security.audit_chain import verify_audit_chain
 from shared.security.retention import run_retention
 from shared.security.secret_names import spec_of
 from shared.security.secrets import build_secret_provider
@@ -37,12 +41,8 @@ def _actor() -> str:
 
 
 async def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    engine = create_engine(get_settings().database_url, pool_size=1)
-    try:
-        async with session_factory(engine)() as session, session.begin():
-            return await work(session)
-    finally:
-        await engine.dispose()
+    async with command_runtime(get_settings()) as runtime, unit_of_work(runtime.sessions) as session:
+        return await work(session)
 
 
 @secrets_app.command("rotate")
@@ -177,14 +177,22 @@ def list_keys(include_revoked: bool = False) -> None:
 
 @audit_app.command("verify")
 def verify_chain() -> None:
-    """Check every row's hash link; exit 1 naming the first row that breaks the chain."""
-    report = asyncio.run(_in_transaction(verify_audit_chain))
+    """Check every sealed row's hash link and the newest Kafka anchor; exit 1 naming what broke."""
+    settings = get_settings()
+    anchor = asyncio.run(
+        read_latest_anchor(settings.kafka_bootstrap, Topics(settings.namespace).audit_anchors)
+    )
+    report = asyncio.run(_in_transaction(lambda s: verify_audit_chain(s, anchor)))
     if report.intact:
-        typer.echo(f"audit chain intact: {report.rows_checked} rows, head {report.head_hash}")
+        anchored = f"anchored at position {anchor.position}" if anchor else "no anchor published yet"
+        typer.echo(
+            f"audit chain intact: {report.rows_checked} rows, head {report.head_hash}, "
+            f"{anchored}, {report.unsealed} not sealed yet"
+        )
         return
+    where = f" at seq {report.broken_at_seq}" if report.broken_at_seq is not None else ""
     typer.echo(
-        f"audit chain BROKEN at seq {report.broken_at_seq}: {report.reason} "
-        f"({report.rows_checked} rows verified before it)",
+        f"audit chain BROKEN{where}: {report.reason} ({report.rows_checked} rows verified before it)",
         err=True,
     )
     raise typer.Exit(1)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from sqlalchemy.engine import make_url
 
 from apps.stack.sandboxes import SANDBOXES
 from shared.db.migrate import upgrade_to_heads
@@ -23,7 +24,24 @@ from shared.security.secret_names import standard_webhooks_key
 from shared.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:55432/postgres"
+# The local deployment's server (deploy/local); a session's own database lives beside ``billing``.
+LOCAL_DATABASE_URL: str = Settings.model_fields["database_url"].default
+
+
+def admin_dsn(database_url: str = LOCAL_DATABASE_URL) -> str:
+    """The maintenance database (``postgres``) of the server ``database_url`` points at, for asyncpg."""
+    url = make_url(database_url).set(drivername="postgresql", database="postgres")
+    return url.render_as_string(hide_password=False)
+
+
+def session_database_url(database: str, server_url: str = LOCAL_DATABASE_URL) -> str:
+    """``database`` on the server ``server_url`` points at."""
+    return make_url(server_url).set(database=database).render_as_string(hide_password=False)
+
+
+def service_argv(service: str) -> list[str]:
+    """argv (after the Python interpreter) that runs one of our services (``billing serve``)."""
+    return ["-m", "apps.cli.main", "serve", service]
 
 
 def start_infrastructure() -> None:
@@ -38,16 +56,16 @@ def free_port() -> int:
         return port
 
 
-async def create_session_database(name: str) -> None:
-    conn = await asyncpg.connect(ADMIN_DSN)
+async def create_session_database(name: str, server_url: str = LOCAL_DATABASE_URL) -> None:
+    conn = await asyncpg.connect(admin_dsn(server_url))
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
 
 
-async def drop_session_database(name: str) -> None:
-    conn = await asyncpg.connect(ADMIN_DSN)
+async def drop_session_database(name: str, server_url: str = LOCAL_DATABASE_URL) -> None:
+    conn = await asyncpg.connect(admin_dsn(server_url))
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -57,7 +75,7 @@ async def drop_session_database(name: str) -> None:
 def session_settings(run_id: str, **overrides: object) -> Settings:
     gateway_port = free_port()
     values: dict[str, object] = {
-        "database_url": f"postgresql+asyncpg://postgres@127.0.0.1:55432/billing_test_{run_id}",
+        "database_url": session_database_url(f"billing_test_{run_id}"),
         "namespace": f"test-{run_id}.",
         "kafka_partitions": 2,
         "gateway_port": gateway_port,
@@ -87,7 +105,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 async def prepare_backing_stores(settings: Settings, database: str) -> None:
-    await create_session_database(database)
+    await create_session_database(database, settings.database_url)
     await asyncio.to_thread(upgrade_to_heads, settings.database_url)
     await ensure_topics(settings)
 
@@ -110,7 +128,7 @@ def running_services(
     """Our services (``billing serve``) and every registered sandbox, stopped on exit."""
     log_dir.mkdir(parents=True, exist_ok=True)
     env = settings_env(settings)
-    commands = {s: ["-m", "apps.cli.main", "serve", s] for s in services}
+    commands = {s: service_argv(s) for s in services}
     commands |= {sb.name: sb.command(settings, ports[sb.name]) for sb in SANDBOXES}
     children = []
     for name, argv in commands.items():

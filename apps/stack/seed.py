@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.models import BillingCatalog, BillingCatalogProvider
+from shared.db.unit_of_work import unit_of_work
 from shared.domain.packs import MicroSaasPack, ProviderProduct
 from shared.security.api_keys import ALL_SCOPES, create_api_key
 
@@ -66,7 +67,7 @@ async def create_full_scope_key(
     sessions: async_sessionmaker[AsyncSession], name: str = "test session"
 ) -> str:
     """A key with every scope and no practical rate limit; returns the key itself."""
-    async with sessions() as session, session.begin():
+    async with unit_of_work(sessions) as session:
         issued = await create_api_key(
             session,
             name=name,

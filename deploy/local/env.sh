@@ -10,9 +10,10 @@ KAFKA_LIBS="$REPO_ROOT/deploy/local/kafka/target/libs"
 VENV="$REPO_ROOT/.venv"
 PG_BIN="${BILLING_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
 # PostgreSQL's files live in .local/ unless, running as root, the postgres user cannot reach that path
-# (a checkout under /root, say): then in a folder of /var/tmp named after the checkout.
+# (a checkout under /root, say): then in a folder of /var/tmp named after the checkout, or after
+# BILLING_LOCAL_DIR when one is given (a second, private set of infrastructure such as the fault suite's).
 mkdir -p "$LOCAL_DIR" && chmod 755 "$LOCAL_DIR"
 PG_DIR="$LOCAL_DIR"
 if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$LOCAL_DIR" 2>/dev/null; then
-  PG_DIR="/var/tmp/billing-pg-$(printf '%s' "$REPO_ROOT" | sha256sum | cut -c1-12)"
+  PG_DIR="/var/tmp/billing-pg-$(printf '%s' "${BILLING_LOCAL_DIR:-$REPO_ROOT}" | sha256sum | cut -c1-12)"
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts PostgreSQL, Redis and a single-node KRaft Kafka as local processes under .local/,
 # reusing any that already run, and waits until each one answers.
+# Arguments name a subset to start (postgres, redis, kafka); none = all three.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 mkdir -p "$LOCAL_DIR"
@@ -70,6 +71,9 @@ start_kafka() {
   echo "kafka: up on 127.0.0.1:$KAFKA_PORT in $(( $(now_ms) - t0 )) ms"
 }
 
-start_postgres
-start_redis
-start_kafka
+for name in ${@:-postgres redis kafka}; do
+  case "$name" in
+    postgres | redis | kafka) "start_$name" ;;
+    *) echo "start.sh: unknown component $name (postgres, redis, kafka)" >&2; exit 2 ;;
+  esac
+done

@@ -1,5 +1,6 @@
 """RevenueCat's REST API as the adapter sees it: Bearer auth, faults on demand, v1 customers, v2 catalog."""
 
+import asyncio
 import hmac
 import math
 from typing import Any
@@ -62,6 +63,9 @@ async def api_guard(request: web.Request, handler: Any) -> web.StreamResponse:
             }
             headers = {"Retry-After": str(math.ceil(fault.backoff_ms / 1000))}
             return web.json_response(body, status=429, headers=headers)
+        if fault.mode == "timeout":
+            await asyncio.sleep(fault.delay_ms / 1000)  # the client gives up first
+            return web.json_response({"code": 7110, "message": "Gateway timeout"}, status=504)
         if fault.mode == "drop" and request.transport is not None:
             request.transport.close()  # the client sees the connection die without an answer
             raise web.HTTPServiceUnavailable()

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from sandboxes.revenuecat import api, control
+from sandboxes.revenuecat import api, attributes, control
 from sandboxes.revenuecat.config import SandboxConfig
 from sandboxes.revenuecat.customers import CustomerStore
 from sandboxes.revenuecat.delivery import WebhookSender
@@ -24,6 +24,7 @@ def build_app(config: SandboxConfig) -> web.Application:
     sandbox = Sandbox(config, CustomerStore(), ProjectCatalog(config.project_id, config.app_id))
     app[STATE] = SandboxState(config, sandbox, sender, Faults())
     app.add_routes(api.routes)
+    app.add_routes(attributes.routes)
     app.add_routes(control.routes)
     app.router.add_get("/healthz", health)
 

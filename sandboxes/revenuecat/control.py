@@ -114,16 +114,17 @@ async def peek_customer(request: web.Request) -> web.Response:
 
 @routes.post("/control/faults")
 async def add_fault(request: web.Request) -> web.Response:
-    """``{"scope": "v1"|"v2"|"all", "mode": "rate_limit"|"error"|"drop", "app_user_id"?, "count"?,
-    "status"?, "backoff_ms"?}``; ``{"mode": "off"}`` clears the faults of that scope and customer."""
+    """``{"scope": "v1"|"v2"|"all", "mode": "rate_limit"|"error"|"drop"|"timeout", "app_user_id"?,
+    "count"?, "status"?, "backoff_ms"?, "delay_ms"?}``; ``{"mode": "off"}`` clears the faults of that
+    scope and customer."""
     body = await _body(request)
     faults = request.app[STATE].faults
     scope, app_user_id = str(body.get("scope", "all")), body.get("app_user_id")
     if body.get("mode") == "off":
         faults.active = [f for f in faults.active if (f.scope, f.app_user_id) != (scope, app_user_id)]
         return web.json_response({"faults": len(faults.active)})
-    if body.get("mode") not in ("rate_limit", "error", "drop"):
-        return _bad("mode must be rate_limit, error, drop or off")
+    if body.get("mode") not in ("rate_limit", "error", "drop", "timeout"):
+        return _bad("mode must be rate_limit, error, drop, timeout or off")
     count = body.get("count")
     faults.active.append(
         Fault(
@@ -133,6 +134,7 @@ async def add_fault(request: web.Request) -> web.Response:
             remaining=int(count) if count is not None else None,
             status=int(body.get("status", 503)),
             backoff_ms=int(body.get("backoff_ms", 1000)),
+            delay_ms=int(body.get("delay_ms", 30_000)),
         )
     )
     return web.json_response({"faults": len(faults.active)}, status=201)

@@ -1,4 +1,5 @@
-"""Faults on demand: 429s with ``backoff_ms``, 5xx answers or dropped connections, per API and customer."""
+"""Faults on demand: 429s with ``backoff_ms``, 5xx answers, dropped connections or answers that come
+too late (``timeout``: held ``delay_ms``, then a 504), per API and customer."""
 
 from dataclasses import dataclass
 
@@ -6,11 +7,12 @@ from dataclasses import dataclass
 @dataclass
 class Fault:
     scope: str  # "v1" | "v2" | "all"
-    mode: str  # "rate_limit" | "error" | "drop"
+    mode: str  # "rate_limit" | "error" | "drop" | "timeout"
     app_user_id: str | None = None  # v1 only: just this customer
     remaining: int | None = None  # None = until cleared
     status: int = 503
     backoff_ms: int = 1000
+    delay_ms: int = 30_000  # "timeout": longer than any client waits
 
     def applies(self, api: str, app_user_id: str | None) -> bool:
         if self.scope not in ("all", api):

@@ -4,24 +4,27 @@ Changes (``billing.catalog.changes``, published by ``billing catalog apply`` and
 consumed in batches; a batch is committed once a full reconciliation that started after it has
 finished, so a change is never skipped. A push a provider refused is in that run's report and is
 tried again by the next run: the schedule (``catalog_sync_interval_s``) guarantees there is one.
+A change that does not parse is dead-lettered at once; a run that fails is retried like any
+processing failure (shared/messaging/processing.py), so nothing is redelivered in a hot loop.
 """
 
 import asyncio
-from typing import Any
 
-import httpx
 import structlog
+from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
-from redis.asyncio import Redis
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
 
+from services.catalog_sync.changes import CatalogChangeEvent
 from services.catalog_sync.providers import build_provider_catalogs
 from services.catalog_sync.reconcile import reconcile
 from services.catalog_sync.runner import SyncRunner
-from shared.connectors.base import ProviderResources
-from shared.db.engine import create_engine, session_factory
+from shared.bootstrap import bootstrap
 from shared.logging import configure_logging
-from shared.messaging.topics import Topics, ensure_topics
+from shared.messaging.processing import dead_letter, process_or_dead_letter
+from shared.messaging.topics import ensure_topics
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -29,13 +32,11 @@ log = structlog.get_logger(__name__)
 
 def build_app(settings: Settings) -> FastStream:
     configure_logging(settings)
-    topics = Topics(settings.namespace)
+    runtime = bootstrap(settings, pool_size=2)
+    topics, sessions = runtime.topics, runtime.sessions
     broker = KafkaBroker(settings.kafka_bootstrap)
-    engine = create_engine(settings.database_url, pool_size=2)
-    sessions = session_factory(engine)
-    http = httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=3.0))
-    redis = Redis.from_url(settings.redis_url)
-    catalogs = build_provider_catalogs(ProviderResources(settings, http, sessions, redis))
+    catalogs = build_provider_catalogs(runtime.provider_resources)
+    producer = runtime.producer  # dead letters
 
     async def run(trigger: str) -> None:
         await reconcile(sessions, catalogs, trigger=trigger)
@@ -51,15 +52,32 @@ def build_app(settings: Settings) -> FastStream:
         batch=True,
         max_records=500,
     )
-    async def on_catalog_changes(changes: list[dict[str, Any]]) -> None:
-        log.info("catalog_changes_received", slugs=sorted({str(c.get("subject")) for c in changes}))
-        await runner.run_after_now("change")
+    async def on_catalog_changes(msg: KafkaMessage) -> None:
+        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+        changes: list[ConsumerRecord[bytes, bytes]] = []
+        slugs: set[str] = set()
+        for record in records:
+            try:
+                slugs.add(CatalogChangeEvent.model_validate_json(record.value or b"").subject)
+            except ValidationError as exc:
+                await dead_letter(record, exc, 1, producer)
+                continue
+            changes.append(record)
+        if not changes:
+            return
+        log.info("catalog_changes_received", slugs=sorted(slugs))
+
+        async def run_after_changes() -> None:
+            await runner.run_after_now("change")
+
+        await process_or_dead_letter(changes, run_after_changes, producer=producer, settings=settings)
 
     app = FastStream(broker)
 
     @app.on_startup
     async def create_topics() -> None:
         await ensure_topics(settings)
+        await runtime.start()
         log.info("catalog_sync_providers", providers=[c.provider.value for c in catalogs])
 
     @app.after_startup
@@ -71,8 +89,6 @@ def build_app(settings: Settings) -> FastStream:
         for task in schedule:
             task.cancel()
         await asyncio.gather(*schedule, return_exceptions=True)
-        await http.aclose()
-        await redis.aclose()
-        await engine.dispose()
+        await runtime.close()
 
     return app

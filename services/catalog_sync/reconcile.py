@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.catalog.provider_catalog import Divergence, ProviderCatalog, WantedListing
 from shared.db.catalog_sync import record_sync_report, remember_provider_ids, wanted_listings
+from shared.db.unit_of_work import unit_of_work
 from shared.domain.errors import ProviderError
 from shared.domain.provider import Provider
 
@@ -43,7 +44,7 @@ async def reconcile(
         started_at = datetime.now(UTC)
         outcome = await _sync_provider(sessions, catalog, wanted[catalog.provider], push=push)
         if push:
-            async with sessions() as session, session.begin():
+            async with unit_of_work(sessions) as session:
                 await record_sync_report(
                     session,
                     provider=outcome.provider,
@@ -119,7 +120,7 @@ async def _remember(
     learned: dict[str, dict[str, Any]],
 ) -> None:
     ours = {w.product_id for w in wanted}
-    async with sessions() as session, session.begin():
+    async with unit_of_work(sessions) as session:
         for product_id, ids in learned.items():
             if product_id in ours and ids:
                 await remember_provider_ids(session, provider, product_id, ids)

@@ -11,15 +11,18 @@ from services.entitlement_worker.expiry_sweeper import ExpirySweeper
 from shared.connectors.registry import raw_payload_columns
 from shared.db.engine import create_engine, session_factory
 from shared.domain.provider import Provider
+from shared.entitlement_cache import FeatureCache
 from shared.logging import configure_logging
 from shared.messaging.outbox_relay import OutboxRelay
 from shared.messaging.producer import create_producer
 from shared.messaging.topics import Topics, ensure_topics
+from shared.redis_client import create_redis
+from shared.security.audit_sealer import AuditSealer
 from shared.security.retention import RetentionSchedule
 from shared.settings import Settings
 
-# Updates per transaction: large enough to amortise the commit and the audit-chain lock, small
-# enough that the lock is not held long (the gateway audits every webhook under the same lock).
+# Updates per transaction: large enough to amortise the round trips and the commit, small enough
+# that a failed batch retried message by message stays cheap.
 MAX_BATCH = 100
 
 
@@ -30,12 +33,15 @@ def build_app(settings: Settings) -> FastStream:
     producer = create_producer(settings)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
+    redis = create_redis(settings)
+    # Feature caches are invalidated before an entitlement event becomes visible.
     relay = OutboxRelay(
-        engine,
         sessions,
         producer,
+        FeatureCache(redis, settings.namespace),
         batch_size=settings.outbox_batch_size,
         idle_interval_s=settings.outbox_poll_interval_s,
+        topic_wait_s=settings.outbox_topic_wait_s,
     )
     relay_task: list[asyncio.Task[None]] = []
 
@@ -85,6 +91,14 @@ def build_app(settings: Settings) -> FastStream:
         relay_task.append(
             asyncio.create_task(RetentionSchedule(sessions, settings, raw_payload_columns()).run_forever())
         )
+        sealer = AuditSealer(
+            sessions,
+            producer,
+            topics.audit_anchors,
+            interval_s=settings.audit_seal_interval_s,
+            republish_s=settings.audit_anchor_republish_s,
+        )
+        relay_task.append(asyncio.create_task(sealer.run_forever()))
 
     @app.after_shutdown
     async def stop() -> None:
@@ -92,6 +106,7 @@ def build_app(settings: Settings) -> FastStream:
             task.cancel()
         await asyncio.gather(*relay_task, return_exceptions=True)
         await producer.stop()
+        await redis.aclose()
         await engine.dispose()
 
     return app

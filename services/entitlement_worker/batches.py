@@ -1,9 +1,10 @@
 """Handler: a batch of entitlement updates in one transaction, else one message at a time.
 
-One transaction per batch takes the audit-chain lock and commits once for many updates (the profile's
-bottleneck). Order is kept (a user's updates share a partition), duplicates are claimed once, and if
-anything in the batch fails the whole transaction rolls back and each message is retried alone, so a
-poison message is dead-lettered by itself and the rest are applied. Offsets are committed afterwards.
+One transaction per batch, one statement per table and one commit for many updates (shared/db/
+entitlements.py). Order is kept (a user's updates share a partition) and duplicates are claimed once. A
+transient failure (Postgres down, a lock timeout) retries the whole batch until it passes; any other
+failure rolls the batch back and each message is handled alone, so a poison message is dead-lettered
+by itself and the rest are applied (shared/messaging/processing.py). Offsets are committed afterwards.
 """
 
 from collections.abc import Callable, Sequence
@@ -14,7 +15,7 @@ from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.entitlement_worker.apply_updates import apply_update_batch, apply_update_message
-from shared.messaging.processing import process_or_dead_letter
+from shared.messaging.processing import process_or_dead_letter, retry_transient_failures
 from shared.observability.metrics import MESSAGES_PROCESSED
 from shared.settings import Settings
 
@@ -33,9 +34,13 @@ async def apply_record_batch(
     """Apply ``records`` in one transaction, or each alone (with retries and dead letters) if that fails."""
     if not records:
         return
-    try:
+
+    async def apply_all() -> None:
         if await apply_update_batch(sessions, [r.value or b"" for r in records], entitlements_topic):
             announced()
+
+    try:
+        await retry_transient_failures(apply_all, topic=records[0].topic, settings=settings)
         MESSAGES_PROCESSED.labels(records[0].topic, "ok").inc(len(records))
         return
     except Exception as exc:
@@ -46,4 +51,4 @@ async def apply_record_batch(
             if await apply_update_message(sessions, record.value or b"", entitlements_topic):
                 announced()
 
-        await process_or_dead_letter(record, work, producer=producer, settings=settings)
+        await process_or_dead_letter([record], work, producer=producer, settings=settings)

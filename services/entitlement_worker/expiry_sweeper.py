@@ -1,8 +1,8 @@
 """Ends access that ran out: active entitlements whose ``expires_at`` has passed get an ``expired``
 update on the updates topic, applied by the worker like any provider update (idempotent ledger).
 
-The update id names the entitlement's provider product, purchase and expiry, so every sweep that
-sees the same expiry proposes the same update and ``entitlement.expired`` is announced once. A
+The update id names the entitlement's user, provider product, purchase and expiry, so every sweep
+that sees the same expiry proposes the same update and ``entitlement.expired`` is announced once. A
 renewal moves ``expires_at`` and so yields a new id for the next expiry. Generic: any provider.
 """
 
@@ -19,6 +19,7 @@ from shared.db.bundles import BUNDLE_REFERENCE_PREFIX, bundle_slug_of_reference
 from shared.db.models import BillingCatalog, BillingCatalogProvider, UserEntitlement
 from shared.domain.entitlements import EntitlementStatus, EntitlementUpdate
 from shared.domain.provider import Provider
+from shared.messaging.entitlement_updates import EntitlementUpdatePublisher
 
 log = structlog.get_logger(__name__)
 SWEEP_BATCH = 500
@@ -59,7 +60,8 @@ async def expired_entitlement_updates(
             continue
         product_id, purchase_reference = target
         assert row.expires_at is not None
-        update_id = f"expiry:{product_id}:{purchase_reference}:{row.expires_at.isoformat()}"
+        # The user is part of it: two users of one product may share a reference shape and expiry.
+        update_id = f"expiry:{row.user_id}:{product_id}:{purchase_reference}:{row.expires_at.isoformat()}"
         updates.setdefault(
             update_id,
             EntitlementUpdate(
@@ -119,8 +121,7 @@ class ExpirySweeper:
         grace_s: Mapping[Provider, float],
     ) -> None:
         self._sessions = sessions
-        self._producer = producer
-        self._topic = updates_topic
+        self._updates = EntitlementUpdatePublisher(producer, updates_topic)
         self._interval_s = interval_s
         self._grace_s = grace_s
 
@@ -128,13 +129,7 @@ class ExpirySweeper:
         """Publish the expiries due now (keyed by user, so they queue behind that user's updates)."""
         async with self._sessions() as session:
             updates = await expired_entitlement_updates(session, datetime.now(UTC), grace_s=self._grace_s)
-        for update in updates:
-            await self._producer.send_and_wait(
-                self._topic,
-                value=update.model_dump_json(by_alias=False).encode(),
-                key=update.user_id.encode(),
-                headers=[("content-type", b"application/json")],
-            )
+        await self._updates.publish(updates)
         if updates:
             log.info("expiry_sweep", expired=len(updates))
         return len(updates)

@@ -1,12 +1,12 @@
 """Catalog admin API: create, update and deactivate packs (an ``admin``-scoped API key, or the
-bootstrap admin key ``BILLING_ADMIN_API_KEY`` as ``Authorization: Bearer <key>``).
+bootstrap admin key, secret ``admin_api_key``, as ``Authorization: Bearer <key>``; both checked
+by the gateway's API-key middleware, services/gateway/auth.py).
 
 Writes go through the same path as ``billing catalog apply`` (checked as a whole catalog, written
 as a difference) and announce each change on ``billing.catalog.changes`` through the outbox.
 """
 
 import functools
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +22,7 @@ from shared.catalog.errors import CatalogError
 from shared.catalog.model import PackSpec
 from shared.db.catalog_state import load_stored_catalog
 from shared.db.catalog_write import PackChange, lock_catalog, write_wanted_packs
+from shared.db.unit_of_work import unit_of_work
 from shared.http.errors import error_response
 from shared.security.api_keys import Scope
 
@@ -30,23 +31,14 @@ routes = web.RouteTableDef()
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
-def admin_key_matches(authorization: str | None, admin_key: str) -> bool:
-    """Constant-time check of ``Bearer <key>``; no configured key means nobody is admin."""
-    if not admin_key or not authorization:
-        return False
-    return hmac.compare_digest(authorization.encode(), f"Bearer {admin_key}".encode())
-
-
 def admin_only(handler: Handler) -> Handler:
     """Guards an admin route: the gateway's API-key middleware must have admitted an ``admin``
-    principal, or (when it is not installed) the request carries the configured admin key."""
+    principal (it alone checks keys, the bootstrap admin key through the secret provider)."""
 
     @functools.wraps(handler)
     async def guarded(request: web.Request) -> web.Response:
         principal = principal_of(request)
-        admitted = principal is not None and Scope.ADMIN in principal.scopes
-        admin_key = request.app[GATEWAY].settings.admin_api_key.get_secret_value()
-        if not admitted and not admin_key_matches(request.headers.get("Authorization"), admin_key):
+        if principal is None or Scope.ADMIN not in principal.scopes:
             log.warning("admin_rejected", path=request.path)
             return error_response(401, "unauthorized", "a valid admin API key is required", "Authorization")
         return await handler(request)
@@ -104,7 +96,7 @@ async def _pack_spec(request: web.Request, slug: str | None) -> PackSpec | web.R
 
 async def _save(ctx: GatewayContext, spec: PackSpec, *, must_exist: bool, status: int) -> web.Response:
     try:
-        async with ctx.sessions() as session, session.begin():
+        async with unit_of_work(ctx.sessions) as session:
             await lock_catalog(session)  # the existence check and the write see the same catalog
             exists = spec.slug in await load_stored_catalog(session)
             if exists != must_exist:

@@ -11,6 +11,7 @@ from services.gateway import (
     features,
     health,
     packs,
+    revocations,
     webhooks,
 )
 from services.gateway.context import GATEWAY, GatewayContext
@@ -21,6 +22,7 @@ from services.marketplace.app import install_marketplace
 from shared.bootstrap import bootstrap
 from shared.connectors.gateway_runtime import GATEWAY_RUNTIME, GatewayRuntime
 from shared.connectors.registry import REGISTERED_PROVIDERS, configured_providers
+from shared.entitlement_cache import FeatureCache
 from shared.logging import configure_logging
 from shared.messaging.topics import ensure_topics
 from shared.settings import Settings
@@ -37,6 +39,7 @@ def build_app(settings: Settings) -> web.Application:
     app.add_routes(packs.routes)
     app.add_routes(features.routes)
     app.add_routes(admin.routes)
+    app.add_routes(revocations.routes)
     app.add_routes(health.routes)
     # Every provider's routes are served; a provider not configured here answers them with a 422.
     for plugin in REGISTERED_PROVIDERS:
@@ -55,7 +58,8 @@ def build_app(settings: Settings) -> web.Application:
             secrets=runtime.secrets,
             providers=runtime.providers,
             connectors=runtime.connectors,
-            checkout_idempotency=IdempotencyStore(runtime.redis, f"{settings.namespace}checkout"),
+            checkout_idempotency=IdempotencyStore(runtime.sessions, "checkout"),
+            feature_cache=FeatureCache(runtime.redis, settings.namespace),
         )
         app[GATEWAY_RUNTIME] = GatewayRuntime(
             settings, runtime.topics, runtime.producer, runtime.sessions, runtime.connectors

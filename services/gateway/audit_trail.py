@@ -1,5 +1,6 @@
 """Audit rows for what the gateway does on a caller's behalf: webhooks verified or rejected,
-checkouts created, refunds requested and admin changes. Written after the handler answered.
+checkouts created, refunds requested and admin changes. Written after the handler answered; a
+failed write never changes the answer (shared/security/audit_batches.py).
 
 Entitlement changes are audited in the worker's own transaction (shared/db/entitlements.py);
 API keys, erasures and secret rotations by the code that makes them.
@@ -91,7 +92,14 @@ async def audit_requests(request: web.Request, handler: Any) -> web.StreamRespon
     # Returned to the caller and kept in the audit row, so a delivery can be traced to its row.
     request_id = uuid.uuid4().hex
     entry = audit_entry_for(request, response, request_id)
-    if entry is not None:
-        await request.app[SECURITY].audit.append(entry)
-        response.headers[REQUEST_ID_HEADER] = request_id
+    if entry is None:
+        return response
+    audit = request.app[SECURITY].audit
+    # Never raises: a row that cannot be written yet is buffered and retried (audit_batches.py).
+    if entry.event == "webhook.rejected":
+        # Per source a burst, then a count: a flood of unauthenticated webhooks writes bounded rows.
+        await audit.append_rejection(entry.actor.removeprefix("provider:"), str(request.remote), entry)
+    else:
+        await audit.append(entry)
+    response.headers[REQUEST_ID_HEADER] = request_id
     return response

@@ -42,6 +42,8 @@ def presented_key(request: web.Request) -> str | None:
 
 
 async def _principal(request: web.Request, presented: str) -> Principal | None:
+    """The key's principal; the bootstrap admin key is checked here only, via the secret provider
+    (current value, or the previous one inside its rotation window)."""
     if presented.startswith(KEY_PREFIX):
         async with request.app[GATEWAY].sessions() as session:
             return await authenticate(session, presented)
@@ -94,3 +96,11 @@ async def _rate_limited(request: web.Request, principal: Principal) -> web.Respo
 def principal_of(request: web.Request) -> Principal | None:
     principal: Principal | None = request.get(PRINCIPAL)
     return principal
+
+
+def caller_key_id(request: web.Request) -> uuid.UUID:
+    """The calling API key's id, on a route behind ``authenticate_requests`` (else 401)."""
+    principal = principal_of(request)
+    if principal is None:
+        raise web.HTTPUnauthorized(reason="a valid API key is required")
+    return principal.key_id

@@ -4,10 +4,12 @@ import structlog
 from aiohttp import web
 from pydantic import ValidationError
 
+from services.gateway.auth import caller_key_id
 from services.gateway.context import GATEWAY
-from services.gateway.idempotency import IdempotencyConflictError, StoredAnswer
-from shared.db.catalog import find_pack_by_slug, pack_from_row
+from services.gateway.idempotency import Claim, IdempotencyConflictError, StoredAnswer
+from shared.db.catalog import find_pack_by_id_or_slug, pack_from_row
 from shared.db.checkout_sessions import record_checkout_session
+from shared.db.unit_of_work import unit_of_work
 from shared.domain.checkout import CheckoutInput
 from shared.domain.errors import ProviderError
 from shared.http.errors import error_response
@@ -26,46 +28,60 @@ async def create_checkout(request: web.Request) -> web.Response:
         first = exc.errors()[0]
         return error_response(400, "invalid_checkout", first["msg"], ".".join(map(str, first["loc"])))
     idempotency_key = request.headers.get("Idempotency-Key")
+    claim = None
     if idempotency_key:
         try:
-            stored = await ctx.checkout_idempotency.claim(idempotency_key, body)
+            claim = await ctx.checkout_idempotency.claim(caller_key_id(request), idempotency_key, body)
         except IdempotencyConflictError as exc:
             return error_response(409, exc.code, str(exc), "Idempotency-Key")
-        if stored is not None:
-            return web.json_response(stored.body, status=stored.status)
+        if claim.stored is not None:
+            return web.json_response(claim.stored.body, status=claim.stored.status)
     try:
-        answer = await start_checkout(request, checkout)
+        answer = await start_checkout(request, checkout, claim)
     except BaseException:
-        if idempotency_key:
-            await ctx.checkout_idempotency.release(idempotency_key)
+        if claim is not None:
+            await ctx.checkout_idempotency.release(claim)
         raise
-    if idempotency_key:
-        if answer.status < 500:
-            await ctx.checkout_idempotency.complete(idempotency_key, body, answer)
+    if claim is not None:
+        if answer.status < 500:  # a created session has completed it already; this is a no-op then
+            await ctx.checkout_idempotency.complete(claim, answer)
         else:
-            await ctx.checkout_idempotency.release(idempotency_key)
+            await ctx.checkout_idempotency.release(claim)
     return web.json_response(answer.body, status=answer.status)
 
 
-async def start_checkout(request: web.Request, checkout: CheckoutInput) -> StoredAnswer:
-    """The checkout answer (201 + session, or an error body); the marketplace pages call it too."""
+async def start_checkout(
+    request: web.Request, checkout: CheckoutInput, claim: Claim | None = None
+) -> StoredAnswer:
+    """The checkout answer (201 + session, or an error body); the marketplace pages call it too.
+
+    With ``claim``, the recorded session completes the idempotency key in the same transaction."""
     ctx = request.app[GATEWAY]
     connector = ctx.connectors.get(checkout.provider)
     if connector is None:
         return _error(422, "provider_unavailable", f"{checkout.provider.value} is not configured", "provider")
+    named_by = "packId" if checkout.pack_slug is None else "packSlug"
     async with ctx.sessions() as session:
-        row = await find_pack_by_slug(session, checkout.pack_slug)
+        row = await find_pack_by_id_or_slug(session, checkout.pack_id)
     if row is None or not row.is_active:
-        return _error(404, "pack_not_found", f"no active pack {checkout.pack_slug!r}", "packSlug")
+        return _error(404, "pack_not_found", f"no active pack {checkout.pack_id!r}", named_by)
+    if checkout.pack_slug is not None and checkout.pack_slug != row.slug:
+        message = f"packSlug {checkout.pack_slug!r} is not the slug of pack {checkout.pack_id!r}"
+        return _error(400, "invalid_checkout", message, "packSlug")
     try:
         started = await connector.create_checkout_session(checkout, pack_from_row(row))
     except ProviderError as exc:
         log.warning("checkout_provider_error", provider=exc.provider, error=str(exc))
         return _error(502 if exc.retryable else 422, "provider_error", str(exc))
-    async with ctx.sessions() as session, session.begin():
+    # Recorded (and answered) with what the client asked for beside what the provider handed out.
+    started = started.model_copy(update={"pack_id": row.id, "metadata": dict(checkout.metadata)})
+    answer = StoredAnswer(status=201, body=started.model_dump(mode="json", by_alias=True))
+    async with unit_of_work(ctx.sessions) as session:
         await record_checkout_session(session, started, row.id)
+        if claim is not None:  # one transaction: a recorded session always answers its key's retry
+            await ctx.checkout_idempotency.complete(claim, answer, session)
     log.info("checkout_created", provider=checkout.provider.value, session_id=str(started.id))
-    return StoredAnswer(status=201, body=started.model_dump(mode="json", by_alias=True))
+    return answer
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> StoredAnswer:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.gateway.idempotency import IdempotencyStore
 from shared.connectors.base import BillingConnector, ProviderPlugin
 from shared.domain.provider import Provider
+from shared.entitlement_cache import FeatureCache
 from shared.messaging.topics import Topics
 from shared.security.secrets import SecretProvider
 from shared.settings import Settings
@@ -27,6 +28,8 @@ class GatewayContext:
     providers: Mapping[Provider, ProviderPlugin]
     connectors: Mapping[Provider, BillingConnector]
     checkout_idempotency: IdempotencyStore
+    # One per process: it remembers a Redis failure until it has invalidated what it may have missed.
+    feature_cache: FeatureCache
 
 
 GATEWAY = web.AppKey("gateway", GatewayContext)

@@ -11,7 +11,6 @@ from aiohttp import web
 from services.gateway.context import GATEWAY, GatewayContext
 from shared.catalog.grants import FeatureGrant, current_grants
 from shared.db.feature_grants import load_feature_grants
-from shared.entitlement_cache import FeatureCache
 
 routes = web.RouteTableDef()
 
@@ -23,8 +22,7 @@ async def user_feature_grants(ctx: GatewayContext, user_id: str) -> dict[str, Fe
         async with ctx.sessions() as session:
             return await load_feature_grants(session, user_id)
 
-    cache = FeatureCache(ctx.redis, ctx.settings.namespace)
-    return current_grants(await cache.grants(user_id, load), datetime.now(UTC))
+    return current_grants(await ctx.feature_cache.grants(user_id, load), datetime.now(UTC))
 
 
 @routes.get("/v1/users/{user_id}/features/{feature}")

@@ -1,4 +1,6 @@
-"""Request limits on every POST/PUT/PATCH: body size (413) and content type (415); user ids' format.
+"""Request limits: text no store can hold (NUL, lone surrogates) in any path or query parameter
+or JSON body (400 ``invalid_input`` naming the field); user ids' format; on every POST/PUT/PATCH
+body size (413) and content type (415).
 
 Client-facing JSON bodies registered in ``STRICT_BODIES`` also refuse unknown fields (400), while
 provider webhooks keep accepting them (RevenueCat adds fields without notice).
@@ -7,11 +9,12 @@ provider webhooks keep accepting them (RevenueCat adds fields without notice).
 import re
 from typing import Any
 
-import orjson
 from aiohttp import web
 from pydantic import BaseModel
 
+from services.gateway.auth import route_pattern
 from services.gateway.security import SECURITY
+from services.gateway.unsafe_text import is_unsafe, parsed_json, unsafe_field
 from shared.domain.checkout import CheckoutInput
 from shared.http.errors import error_response
 
@@ -21,13 +24,6 @@ USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,199}")
 STRICT_BODIES: dict[tuple[str, str], type[BaseModel]] = {("POST", "/v1/checkout"): CheckoutInput}
 # The marketplace's pages post HTML forms (services/marketplace/).
 FORM_PREFIXES = ("/market/", "/paywall")
-
-
-def _pattern(request: web.Request) -> str | None:
-    if request.match_info.http_exception is not None:
-        return None
-    resource = request.match_info.route.resource
-    return resource.canonical if resource is not None else None
 
 
 def _is_json(content_type: str) -> bool:
@@ -40,8 +36,27 @@ def valid_user_id(value: object) -> bool:
     return isinstance(value, str) and USER_ID.fullmatch(value) is not None
 
 
+def _unsafe_parameter(request: web.Request) -> str | None:
+    for name, value in request.match_info.items():
+        if is_unsafe(value):
+            return name
+    for name, value in request.query.items():
+        if is_unsafe(name):
+            return "query"
+        if is_unsafe(value):
+            return name
+    return None
+
+
+def _unsafe_input(field: str) -> web.Response:
+    return error_response(400, "invalid_input", "NUL characters and lone surrogates are refused", field)
+
+
 @web.middleware
-async def enforce_body_limits(request: web.Request, handler: Any) -> web.StreamResponse:
+async def enforce_request_limits(request: web.Request, handler: Any) -> web.StreamResponse:
+    unsafe = _unsafe_parameter(request)
+    if unsafe is not None:
+        return _unsafe_input(unsafe)
     user_id = request.match_info.get("user_id")
     if user_id is not None and not valid_user_id(user_id):
         return error_response(
@@ -66,21 +81,23 @@ async def enforce_body_limits(request: web.Request, handler: Any) -> web.StreamR
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return error_response(413, "payload_too_large", f"request bodies are limited to {max_bytes} bytes")
-    pattern = _pattern(request)
+    is_json, document = parsed_json(body) if body else (False, None)
+    if not is_json:  # the handler answers invalid JSON in its own terms
+        return await handler(request)  # type: ignore[no-any-return]
+    unsafe = unsafe_field(document)
+    if unsafe is not None:
+        return _unsafe_input(unsafe)
+    pattern = route_pattern(request)
     strict = STRICT_BODIES.get((request.method, pattern)) if pattern else None
-    if strict is not None and body:
-        refused = _strict_body_problem(body, strict)
+    if strict is not None:
+        refused = _strict_body_problem(document, strict)
         if refused is not None:
             return refused
     return await handler(request)  # type: ignore[no-any-return]
 
 
-def _strict_body_problem(body: bytes, model: type[BaseModel]) -> web.Response | None:
+def _strict_body_problem(document: object, model: type[BaseModel]) -> web.Response | None:
     """400 for an unknown top-level field or a malformed user id; None lets the handler validate."""
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None  # the handler answers invalid JSON in its own terms
     if not isinstance(document, dict):
         return None
     known = set(model.model_fields)

@@ -1,4 +1,5 @@
-"""``GET /v1/packs`` (active packs, filterable by provider and market) and ``GET /v1/packs/{slug}``."""
+"""``GET /v1/packs`` (active packs, filterable by provider and market) and ``GET /v1/packs/{slug}``
+(by slug or id), both as ``PackView``: the seed's ``MicroSaasPack`` plus our fields."""
 
 import re
 
@@ -6,7 +7,7 @@ from aiohttp import web
 
 from services.gateway.context import GATEWAY
 from services.gateway.http_caching import cached_json
-from services.gateway.pack_views import pack_view
+from services.gateway.pack_views import pack_model
 from shared.db.catalog_state import load_stored_catalog
 from shared.domain.provider import Provider
 from shared.http.errors import error_response
@@ -28,25 +29,27 @@ async def list_packs(request: web.Request) -> web.Response:
     async with request.app[GATEWAY].sessions() as session:
         catalog = await load_stored_catalog(session)
     views = [
-        pack_view(pack, catalog, market.upper() if market else None)
+        pack_model(pack, catalog, market.upper() if market else None)
         for pack in catalog.values()
         if pack.row.is_active
     ]
     if provider_name is not None:
-        views = [view for view in views if view["providers"][provider_name]["available"]]
-    return cached_json(request, {"packs": views})
+        views = [view for view in views if view.providers[provider_name].available]
+    return cached_json(request, {"packs": [view.model_dump(mode="json") for view in views]})
 
 
 @routes.get("/v1/packs/{slug}")
 async def get_pack(request: web.Request) -> web.Response:
-    """One pack, also when no longer sold (``active: false``): owners may still look it up."""
+    """One pack, also when no longer sold (``active: false``): owners may still look it up.
+
+    Named by slug or, as a seed client holding a ``MicroSaasPack.id`` would, by id.
+    """
     slug = request.match_info["slug"]
     async with request.app[GATEWAY].sessions() as session:
         catalog = await load_stored_catalog(session)
-    pack = catalog.get(slug)
+    pack = catalog.get(slug) or next((p for p in catalog.values() if str(p.id) == slug.lower()), None)
     if pack is None:
         return error_response(404, "pack_not_found", f"no pack {slug!r}", "slug")
     market = request.query.get("market")
-    return cached_json(
-        request, pack_view(pack, catalog, market.upper() if market and MARKET.match(market) else None)
-    )
+    view = pack_model(pack, catalog, market.upper() if market and MARKET.match(market) else None)
+    return cached_json(request, view.model_dump(mode="json"))

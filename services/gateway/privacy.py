@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from services.gateway.auth import principal_of
 from services.gateway.context import GATEWAY
 from shared.connectors.registry import personal_data_map
-from shared.entitlement_cache import FeatureCache
+from shared.db.unit_of_work import unit_of_work
 from shared.http.errors import error_response
 from shared.security.api_keys import Scope, create_api_key
 from shared.security.audit import AuditEntry, append_audit, user_subject
@@ -39,7 +39,7 @@ def _actor(request: web.Request) -> str:
 @routes.get("/v1/users/{user_id}/export")
 async def export_user_data(request: web.Request) -> web.Response:
     user_id = request.match_info["user_id"]
-    async with request.app[GATEWAY].sessions() as session, session.begin():
+    async with unit_of_work(request.app[GATEWAY].sessions) as session:
         exported = await export_user(session, personal_data_map(), user_id)
         await append_audit(
             session, AuditEntry(actor=_actor(request), event="user.exported", subject=user_subject(user_id))
@@ -51,10 +51,10 @@ async def export_user_data(request: web.Request) -> web.Response:
 async def erase_user_data(request: web.Request) -> web.Response:
     ctx = request.app[GATEWAY]
     user_id = request.match_info["user_id"]
-    async with ctx.sessions() as session, session.begin():
+    async with unit_of_work(ctx.sessions) as session:
         erased = await erase_user(session, personal_data_map(), user_id, requested_by=_actor(request))
     # Cached feature grants are derived from the rows just pseudonymised.
-    await FeatureCache(ctx.redis, ctx.settings.namespace).invalidate_users([user_id])
+    await ctx.feature_cache.invalidate_users([user_id])
     return web.json_response({"status": "erased", "counts": erased["counts"]})
 
 
@@ -67,7 +67,7 @@ async def create_user_token(request: web.Request) -> web.Response:
     except ValidationError as exc:
         first = exc.errors()[0]
         return error_response(400, "invalid_token_request", first["msg"], ".".join(map(str, first["loc"])))
-    async with request.app[GATEWAY].sessions() as session, session.begin():
+    async with unit_of_work(request.app[GATEWAY].sessions) as session:
         issued = await create_api_key(
             session,
             name=wanted.name,

@@ -1,8 +1,9 @@
 """Wires the security controls into the gateway: the secret provider, API keys, limits, signed acks.
 
 ``install_security(app, settings)`` is the one call ``app.py`` makes. Middlewares, outermost first:
-acknowledgements (sign every webhook response) → request audit → authentication + rate limit →
-body limits. ``json_errors`` stays innermost, so aiohttp's own 4xx are JSON before they are signed.
+JSON errors (what the middlewares below raise) → acknowledgements (sign every webhook response) →
+request audit → authentication + rate limit → body limits. ``json_errors`` is also innermost, so
+aiohttp's own 4xx and handlers' failures are JSON before they are audited and signed.
 """
 
 from collections.abc import AsyncIterator
@@ -34,10 +35,17 @@ def install_security(app: web.Application, settings: Settings) -> None:
     from services.gateway.acknowledgements import sign_webhook_acknowledgements
     from services.gateway.audit_trail import audit_requests
     from services.gateway.auth import authenticate_requests
-    from services.gateway.limits import enforce_body_limits
+    from services.gateway.errors import json_errors
+    from services.gateway.limits import enforce_request_limits
 
     # Outermost first, in front of the gateway's own (json_errors); the list is open until startup.
-    ours = [sign_webhook_acknowledgements, audit_requests, authenticate_requests, enforce_body_limits]
+    ours = [
+        json_errors,
+        sign_webhook_acknowledgements,
+        audit_requests,
+        authenticate_requests,
+        enforce_request_limits,
+    ]
     for middleware in reversed(ours):
         app.middlewares.insert(0, middleware)
     app.add_routes(privacy.routes)
@@ -49,7 +57,11 @@ def install_security(app: web.Application, settings: Settings) -> None:
         else:  # fail at start, not on the first webhook, when Vault lacks the key
             await provider.current("ack_signing_secret")
         gateway = app[GATEWAY]
-        audit = AuditBatchWriter(gateway.sessions)
+        audit = AuditBatchWriter(
+            gateway.sessions,
+            max_buffered=settings.audit_buffer_max,
+            rejected_burst=settings.audit_rejected_burst,
+        )
         app[SECURITY] = SecurityContext(
             settings, provider, RateLimiter(gateway.redis, settings.namespace), audit
         )

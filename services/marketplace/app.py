@@ -59,8 +59,8 @@ def install_marketplace(app: web.Application, settings: Settings) -> None:
             settings=settings,
             signer=SessionSigner(secrets, settings.marketplace_session_ttl_s),
             oracle=_oracle(settings, http, redis),
-            checkout_clicks=IdempotencyStore(redis, f"{settings.namespace}marketplace-checkout"),
-            paywall_clicks=IdempotencyStore(redis, f"{settings.namespace}marketplace-paywall"),
+            checkout_clicks=IdempotencyStore(app[GATEWAY].sessions, "marketplace-checkout"),
+            paywall_clicks=IdempotencyStore(app[GATEWAY].sessions, "marketplace-paywall"),
             revenuecat_sandbox=RevenueCatSandboxClient(http, sandbox_url) if sandbox_url else None,
             http=http,
         )

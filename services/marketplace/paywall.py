@@ -110,7 +110,7 @@ async def paywall_purchase(request: web.Request) -> web.Response:
         return StoredAnswer(200, {"event_id": event_id})
 
     request_body = orjson.dumps([app_user_id, slug])
-    answer = await answer_once(market.paywall_clicks, f"{app_user_id}:{click}", request_body, purchase)
+    answer = await answer_once(market.paywall_clicks, app_user_id, click, request_body, purchase)
     if answer.status != 200:
         return await error_page(request, answer.status, "Purchase failed", "Nothing was charged; try again.")
     return await render(request, "paywall_done.html", {**offering, "app_user_id": app_user_id})

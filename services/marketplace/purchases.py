@@ -54,9 +54,13 @@ async def buy(request: web.Request) -> web.StreamResponse:
             await request.app[SECURITY].audit.append(_audit_entry(session.user_id, answer.body))
         return answer
 
-    clicked = f"{session.user_id}:{click}:{provider.value}"  # each button of the page is its own click
+    clicked = f"{click}:{provider.value}"  # each button of the page is its own click
     answer = await answer_once(
-        market.checkout_clicks, clicked, orjson.dumps(checkout.model_dump(mode="json")), start
+        market.checkout_clicks,
+        session.user_id,
+        clicked,
+        orjson.dumps(checkout.model_dump(mode="json")),
+        start,
     )
     if answer.status != 201:
         error = answer.body.get("error", {})

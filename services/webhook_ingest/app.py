@@ -5,7 +5,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from services.webhook_ingest.context import IngestContext
-from services.webhook_ingest.normalize_webhooks import publish_updates, updates_from_delivery
+from services.webhook_ingest.normalize_webhooks import updates_from_delivery
 from shared.bootstrap import bootstrap
 from shared.logging import configure_logging
 from shared.messaging.processing import consumer_record, process_or_dead_letter
@@ -31,10 +31,11 @@ def build_app(settings: Settings) -> FastStream:
 
         async def work() -> None:
             updates = await updates_from_delivery(record, ctx)
-            await publish_updates(producer, topics.entitlement_updates, updates)
+            await runtime.updates.publish(updates)
 
-        # Provider outages (a retryable ProviderError) are retried with backoff, then dead-lettered.
-        await process_or_dead_letter(record, work, producer=producer, settings=settings)
+        # Outages (Postgres, Kafka, a retryable ProviderError) are retried until they pass; bad input
+        # is dead-lettered (shared/messaging/processing.py).
+        await process_or_dead_letter([record], work, producer=producer, settings=settings)
 
     app = FastStream(broker)
 

@@ -3,7 +3,6 @@
 Dispatch is on the ``provider`` header the gateway set, to that provider's plugin.
 """
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from services.webhook_ingest.context import IngestContext
@@ -21,18 +20,3 @@ async def updates_from_delivery(
         raise ValueError(f"provider {delivery.provider.value} is not configured here")
     connector = runtime.connectors[delivery.provider]
     return await plugin.updates_from_delivery(delivery, connector, runtime.provider_resources)
-
-
-async def publish_updates(producer: AIOKafkaProducer, topic: str, updates: list[EntitlementUpdate]) -> None:
-    """Publish and await every ack before the caller commits the raw delivery's offset."""
-    deliveries = [
-        await producer.send(
-            topic,
-            value=update.model_dump_json(by_alias=False).encode(),
-            key=update.user_id.encode(),
-            headers=[("content-type", b"application/json")],
-        )
-        for update in updates
-    ]
-    for delivery in deliveries:
-        await delivery

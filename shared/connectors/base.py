@@ -20,6 +20,7 @@ from shared.domain.checkout import CheckoutInput, CheckoutSession
 from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.packs import MicroSaasPack
 from shared.domain.provider import Provider
+from shared.messaging.entitlement_updates import EntitlementUpdatePublisher
 from shared.messaging.raw_deliveries import RawDelivery
 from shared.security.personal_data import PersonalDataTable
 from shared.security.retention import RawPayloadColumn
@@ -52,6 +53,8 @@ class ProviderResources:
     http: httpx.AsyncClient
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
+    # where a connector proposes updates of its own (a revocation): the user's partition, like ingest
+    updates: EntitlementUpdatePublisher
 
 
 class WebhookRejected(Exception):

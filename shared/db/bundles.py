@@ -12,8 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.catalog_models import BundleItem
-from shared.db.models import BillingCatalog, UserEntitlement
-from shared.domain.entitlements import EntitlementUpdate
+from shared.db.models import BillingCatalog
 
 BUNDLE_REFERENCE_PREFIX = "bundle:"
 
@@ -57,27 +56,3 @@ async def bundle_leaves(session: AsyncSession, bundle_id: uuid.UUID) -> list[Bil
             else:
                 leaves.setdefault(child.id, child)
     return list(leaves.values())
-
-
-async def entitlement_targets(
-    session: AsyncSession, pack: BillingCatalog, update: EntitlementUpdate
-) -> list[tuple[BillingCatalog, str]]:
-    """Which (pack, purchase reference) entitlements an update of ``pack`` changes."""
-    leaves = await bundle_leaves(session, pack.id)
-    if not leaves:
-        return [(pack, update.purchase_reference)]
-    reference = bundle_purchase_reference(pack.slug, update.purchase_reference)
-    # Children granted by this purchase before the bundle's composition changed stay reachable.
-    granted = await session.execute(
-        select(BillingCatalog)
-        .join(UserEntitlement, UserEntitlement.catalog_id == BillingCatalog.id)
-        .where(
-            UserEntitlement.user_id == update.user_id,
-            UserEntitlement.source_provider == update.provider.value,
-            UserEntitlement.purchase_reference == reference,
-        )
-    )
-    targets = {leaf.id: leaf for leaf in leaves}
-    for child in granted.scalars():
-        targets.setdefault(child.id, child)
-    return [(child, reference) for child in targets.values()]

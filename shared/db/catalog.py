@@ -1,5 +1,7 @@
 """Catalog look-ups the pipeline needs: which pack a provider product belongs to."""
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +35,16 @@ async def find_pack_by_slug(session: AsyncSession, slug: str) -> BillingCatalog 
     return (
         await session.execute(select(BillingCatalog).where(BillingCatalog.slug == slug))
     ).scalar_one_or_none()
+
+
+async def find_pack_by_id_or_slug(session: AsyncSession, reference: str) -> BillingCatalog | None:
+    """The pack a client names by its id or its slug (the seed's ``packId`` may be either)."""
+    try:
+        pack_id = uuid.UUID(reference)
+    except ValueError:
+        return await find_pack_by_slug(session, reference)
+    found = await session.get(BillingCatalog, pack_id)
+    return found if found is not None else await find_pack_by_slug(session, reference)
 
 
 def pack_from_row(row: BillingCatalog) -> MicroSaasPack:

@@ -1,16 +1,33 @@
-"""The entitlement ledger: applies provider updates idempotently and records the events to announce."""
+"""The entitlement ledger: applies provider updates idempotently and records the events to announce.
+
+A batch of updates is decided in memory, exactly as applying them one after another would: each
+update is claimed once (``processed_events``), an update older than the entitlement's newest applied
+one changes nothing, and every transition announces its event with the state it left. Only the
+writes are batched: one statement per table (shared/db/ledger_writes.py), in the caller's
+transaction, so the ledger, its outbox rows and its audit rows commit (or roll back) together.
+"""
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db.bundles import entitlement_targets
-from shared.db.catalog import find_pack_for_product
-from shared.db.models import BillingCatalog, Outbox, ProcessedEvent, UserEntitlement
+from shared.db.bundles import bundle_leaves, bundle_purchase_reference
+from shared.db.catalog import UnknownProductError
+from shared.db.catalog_models import BundleItem
+from shared.db.entitlement_views import entitlement_view
+from shared.db.ledger_writes import (
+    LedgerEntitlement,
+    OutboxEvent,
+    claim_events,
+    insert_outbox,
+    upsert_entitlements,
+)
+from shared.db.models import BillingCatalog, BillingCatalogProvider, UserEntitlement
 from shared.domain.cloudevents import CloudEvent
 from shared.domain.entitlements import (
     EntitlementEventType,
@@ -18,86 +35,180 @@ from shared.domain.entitlements import (
     EntitlementUpdate,
     event_type_for_transition,
 )
-from shared.security.audit import AuditEntry, append_audit, user_subject
+from shared.security.audit import AuditEntry, append_audit_rows, audit_row_values, user_subject
 
+__all__ = [
+    "apply_entitlement_update",
+    "apply_entitlement_updates",
+    "entitlement_view",
+    "list_user_entitlements",
+]
 
-async def claim_event(session: AsyncSession, provider: str, provider_event_id: str) -> bool:
-    """Record the event as processed; False when it already was (a duplicate)."""
-    stmt = (
-        insert(ProcessedEvent)
-        .values(provider=provider, provider_event_id=provider_event_id)
-        .on_conflict_do_nothing()
-        .returning(ProcessedEvent.provider)
-    )
-    return (await session.execute(stmt)).first() is not None
+LEDGER_COLUMNS = (
+    "id", "user_id", "catalog_id", "source_provider", "purchase_reference", "status", "activated_at",
+    "expires_at", "last_event_at", "status_reason",
+)  # fmt: skip
+# (user, catalog id, provider, purchase reference): the ledger's unique key of one entitlement.
+EntitlementKey = tuple[str, uuid.UUID, str, str]
 
 
 async def apply_entitlement_update(
     session: AsyncSession, update: EntitlementUpdate, entitlements_topic: str
 ) -> EntitlementEventType | None:
-    """Apply one update inside the caller's transaction; returns the event it announced, if any.
+    """Apply one update inside the caller's transaction; returns the event it announced, if any."""
+    return (await apply_entitlement_updates(session, [update], entitlements_topic))[0]
 
-    Duplicates (same ``update_id``) and updates older than the stored state change nothing.
+
+async def apply_entitlement_updates(
+    session: AsyncSession, updates: Sequence[EntitlementUpdate], entitlements_topic: str
+) -> list[EntitlementEventType | None]:
+    """Apply ``updates`` in order inside the caller's transaction; the event each announced, if any.
+
+    Duplicates (same provider and ``update_id``, in the batch or before it) and updates older than
+    the stored state change nothing. Raises ``UnknownProductError`` for a product no pack maps.
     """
-    if not await claim_event(session, update.provider.value, update.update_id):
-        return None
-    pack = await find_pack_for_product(session, update.provider, update.provider_product_id)
-    # A bundle's update reaches one entitlement per child pack (see shared/db/bundles.py).
-    announced: EntitlementEventType | None = None
-    for target, purchase_reference in await entitlement_targets(session, pack, update):
-        event_type = await _apply_to_entitlement(
-            session, update, target, purchase_reference, entitlements_topic
-        )
-        announced = announced or event_type
+    keys = list(dict.fromkeys((u.provider.value, u.update_id) for u in updates))
+    claimed = await claim_events(session, keys)
+    fresh: list[EntitlementUpdate | None] = []
+    for update in updates:
+        key = (update.provider.value, update.update_id)
+        fresh.append(update if key in claimed else None)
+        claimed.discard(key)  # a second copy in the batch is a duplicate
+    batch = _Batch(entitlements_topic)
+    todo = [u for u in fresh if u is not None]
+    if todo:
+        await batch.load(session, todo)
+    announced = [batch.apply(update) if update is not None else None for update in fresh]
+    await upsert_entitlements(session, list(batch.changed.values()))
+    await insert_outbox(session, batch.outbox)
+    await append_audit_rows(session, batch.audit)
     return announced
 
 
-async def _apply_to_entitlement(
-    session: AsyncSession,
-    update: EntitlementUpdate,
-    pack: BillingCatalog,
-    purchase_reference: str,
-    entitlements_topic: str,
-) -> EntitlementEventType | None:
-    row = (
-        await session.execute(
-            select(UserEntitlement)
-            .where(
-                UserEntitlement.user_id == update.user_id,
-                UserEntitlement.catalog_id == pack.id,
-                UserEntitlement.source_provider == update.provider.value,
-                UserEntitlement.purchase_reference == purchase_reference,
+@dataclass
+class _Batch:
+    """What a batch reads once (packs, bundle leaves, entitlements) and what it will write."""
+
+    topic: str
+    packs: dict[tuple[str, str], BillingCatalog] = field(default_factory=dict)
+    leaves: dict[uuid.UUID, list[BillingCatalog]] = field(default_factory=dict)
+    catalog: dict[uuid.UUID, BillingCatalog] = field(default_factory=dict)
+    ledger: dict[EntitlementKey, LedgerEntitlement] = field(default_factory=dict)
+    changed: dict[EntitlementKey, LedgerEntitlement] = field(default_factory=dict)
+    outbox: list[OutboxEvent] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+
+    async def load(self, session: AsyncSession, updates: Sequence[EntitlementUpdate]) -> None:
+        products = list(dict.fromkeys((u.provider.value, u.provider_product_id) for u in updates))
+        rows = await session.execute(
+            select(
+                BillingCatalogProvider.provider, BillingCatalogProvider.provider_product_id, BillingCatalog
             )
+            .join(BillingCatalog, BillingCatalog.id == BillingCatalogProvider.catalog_id)
+            .where(
+                tuple_(BillingCatalogProvider.provider, BillingCatalogProvider.provider_product_id).in_(
+                    products
+                )
+            )
+        )
+        self.packs = {(provider, product): pack for provider, product, pack in rows}
+        for update in updates:  # the first unknown product in order fails the batch, as one by one
+            if (update.provider.value, update.provider_product_id) not in self.packs:
+                raise UnknownProductError(
+                    f"no pack maps {update.provider.value} product {update.provider_product_id!r}"
+                )
+        self.catalog = {pack.id: pack for pack in self.packs.values()}
+        bundles = set(
+            (
+                await session.execute(
+                    select(BundleItem.bundle_id)
+                    .where(BundleItem.bundle_id.in_(list(self.catalog)))
+                    .distinct()
+                )
+            ).scalars()
+        )
+        for bundle_id in bundles:
+            self.leaves[bundle_id] = await bundle_leaves(session, bundle_id)
+            self.catalog.update({leaf.id: leaf for leaf in self.leaves[bundle_id]})
+        await self._load_ledger(session, updates)
+
+    async def _load_ledger(self, session: AsyncSession, updates: Sequence[EntitlementUpdate]) -> None:
+        owners = list(dict.fromkeys((u.user_id, u.provider.value, self._reference(u)) for u in updates))
+        table = UserEntitlement.__table__
+        # Core rows, not ORM objects: the batch writes with Core, so nothing stale stays in the session.
+        rows = await session.execute(
+            select(*(table.c[name] for name in LEDGER_COLUMNS))
+            .where(tuple_(table.c.user_id, table.c.source_provider, table.c.purchase_reference).in_(owners))
+            .order_by(table.c.id)
             .with_for_update()
         )
-    ).scalar_one_or_none()
-    if row is not None and row.last_event_at > update.occurred_at:
-        return None
-    previous_status = EntitlementStatus(row.status) if row is not None else None
-    event_type = event_type_for_transition(
-        previous_status, row.expires_at if row is not None else None, update
-    )
-    if row is None:
-        row = UserEntitlement(
-            id=uuid.uuid4(),
-            user_id=update.user_id,
-            catalog_id=pack.id,
-            source_provider=update.provider.value,
-            purchase_reference=purchase_reference,
+        for row in rows:
+            state = LedgerEntitlement(*row)
+            key = (state.user_id, state.catalog_id, state.source_provider, state.purchase_reference)
+            self.ledger[key] = state
+        # Children a bundle purchase granted before the bundle's composition changed stay reachable.
+        missing = {key[1] for key in self.ledger} - set(self.catalog)
+        if missing:
+            packs = await session.execute(select(BillingCatalog).where(BillingCatalog.id.in_(missing)))
+            self.catalog.update({pack.id: pack for pack in packs.scalars()})
+
+    def _pack(self, update: EntitlementUpdate) -> BillingCatalog:
+        return self.packs[(update.provider.value, update.provider_product_id)]
+
+    def _reference(self, update: EntitlementUpdate) -> str:
+        pack = self._pack(update)
+        if pack.id in self.leaves:
+            return bundle_purchase_reference(pack.slug, update.purchase_reference)
+        return update.purchase_reference
+
+    def _targets(self, update: EntitlementUpdate) -> list[tuple[BillingCatalog, str]]:
+        """Which (pack, purchase reference) entitlements the update changes (see shared/db/bundles.py)."""
+        pack = self._pack(update)
+        leaves = self.leaves.get(pack.id)
+        if not leaves:
+            return [(pack, update.purchase_reference)]
+        reference = self._reference(update)
+        targets = {leaf.id: leaf for leaf in leaves}
+        for user, catalog_id, provider, ref in self.ledger:
+            if (user, provider, ref) == (update.user_id, update.provider.value, reference):
+                targets.setdefault(catalog_id, self.catalog[catalog_id])
+        return [(child, reference) for child in targets.values()]
+
+    def apply(self, update: EntitlementUpdate) -> EntitlementEventType | None:
+        announced: EntitlementEventType | None = None
+        for target, reference in self._targets(update):
+            event_type = self._apply_to(update, target, reference)  # every target, announced or not
+            announced = announced or event_type
+        return announced
+
+    def _apply_to(
+        self, update: EntitlementUpdate, pack: BillingCatalog, reference: str
+    ) -> EntitlementEventType | None:
+        key = (update.user_id, pack.id, update.provider.value, reference)
+        row = self.ledger.get(key)
+        if row is not None and row.last_event_at > update.occurred_at:
+            return None
+        previous_status = EntitlementStatus(row.status) if row is not None else None
+        event_type = event_type_for_transition(previous_status, row.expires_at if row else None, update)
+        if row is None:
+            row = LedgerEntitlement(
+                uuid.uuid4(), update.user_id, pack.id, update.provider.value, reference, "", None, None,
+                update.occurred_at, None,
+            )  # fmt: skip
+            self.ledger[key] = row
+        row.status = update.status.value
+        row.activated_at = update.activated_at or row.activated_at or update.occurred_at
+        row.expires_at = update.expires_at
+        row.last_event_at = update.occurred_at
+        row.status_reason = update.reason
+        row.updated_at = datetime.now(UTC)
+        self.changed[key] = row
+        self.audit.append(
+            audit_row_values(_audit_entry(update, pack, reference, previous_status, event_type))
         )
-        session.add(row)
-    row.status = update.status.value
-    row.activated_at = update.activated_at or row.activated_at or update.occurred_at
-    row.expires_at = update.expires_at
-    row.last_event_at = update.occurred_at
-    row.status_reason = update.reason
-    row.updated_at = datetime.now(UTC)
-    # Audited in this transaction: the change and its audit row commit (or roll back) together.
-    await append_audit(session, _audit_entry(update, pack, purchase_reference, previous_status, event_type))
-    if event_type is not None:
-        await session.flush()
-        session.add(_outbox_row(entitlements_topic, event_type, row, pack, update))
-    return event_type
+        if event_type is not None:
+            self.outbox.append(_outbox_event(self.topic, event_type, row, pack, update))
+        return event_type
 
 
 def _audit_entry(
@@ -122,13 +233,13 @@ def _audit_entry(
     )
 
 
-def _outbox_row(
+def _outbox_event(
     topic: str,
     event_type: EntitlementEventType,
-    row: UserEntitlement,
+    row: LedgerEntitlement,
     pack: BillingCatalog,
     update: EntitlementUpdate,
-) -> Outbox:
+) -> OutboxEvent:
     outbox_id = uuid.uuid4()
     event = CloudEvent(
         id=str(outbox_id),
@@ -137,29 +248,7 @@ def _outbox_row(
         time=datetime.now(UTC),
         data=entitlement_view(row, pack.slug) | {"provider_event_id": update.update_id},
     )
-    return Outbox(
-        id=outbox_id,
-        topic=topic,
-        key=row.user_id,
-        event_type=event_type.value,
-        payload=event.model_dump(mode="json"),
-    )
-
-
-def entitlement_view(row: UserEntitlement, pack_slug: str) -> dict[str, Any]:
-    """The public shape of one entitlement (API responses and event data)."""
-    return {
-        "entitlement_id": str(row.id),
-        "user_id": row.user_id,
-        "pack_id": str(row.catalog_id),
-        "pack_slug": pack_slug,
-        "status": row.status,
-        "source_provider": row.source_provider,
-        "purchase_reference": row.purchase_reference,
-        "activated_at": row.activated_at.isoformat() if row.activated_at else None,
-        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
-        "reason": row.status_reason,
-    }
+    return OutboxEvent(outbox_id, topic, row.user_id, event_type.value, event.model_dump(mode="json"))
 
 
 async def list_user_entitlements(session: AsyncSession, user_id: str) -> list[dict[str, Any]]:

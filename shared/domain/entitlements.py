@@ -2,11 +2,16 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
+from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, PlainSerializer
 
-from shared.domain.model import DomainModel
+from shared.domain.model import DomainModel, SeedShape
 from shared.domain.provider import Provider
+
+# ``datetime.isoformat()`` (``+00:00``), as entitlements have always been written.
+IsoDatetime = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json")]
 
 
 class EntitlementStatus(StrEnum):
@@ -39,6 +44,31 @@ class EntitlementUpdate(DomainModel):
     occurred_at: datetime
     activated_at: datetime | None = None
     expires_at: datetime | None = None
+    reason: str | None = None
+
+
+class EntitlementView(SeedShape):
+    """One entitlement as the reads and the CloudEvents' ``data`` show it: the seed's
+    ``EntitlementUpdate`` names, and beside them the names we served before."""
+
+    todays_names = {
+        "user_id": "userId",
+        "pack_id": "packId",
+        "source_provider": "provider",
+        "purchase_reference": "reference",
+        "activated_at": "activationDate",
+        "expires_at": "expirationDate",
+    }
+
+    user_id: str = Field(alias="userId")
+    pack_id: UUID = Field(alias="packId")
+    status: EntitlementStatus
+    provider: str = Field(description="the provider that sold it (revenuecat, lightning, ...)")
+    reference: str = Field(description="the provider's purchase reference")
+    activation_date: IsoDatetime | None = Field(alias="activationDate")
+    expiration_date: IsoDatetime | None = Field(alias="expirationDate", description="null: no end")
+    entitlement_id: UUID
+    pack_slug: str
     reason: str | None = None
 
 

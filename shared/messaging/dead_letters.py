@@ -4,7 +4,8 @@ Operators list them and, once the cause is fixed (say a missing catalog mapping)
 to their original topic; consumers are idempotent, so a replay never doubles an effect.
 """
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -56,21 +57,19 @@ class DeadLetter:
 
 async def read_dead_letters(bootstrap: str, topic: str, limit: int) -> list[DeadLetter]:
     """Every dead letter of ``topic`` (oldest first, at most ``limit``), without consuming them."""
-    consumer = AIOKafkaConsumer(
-        Topics.dead_letters_of(topic),
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
+    dlq = Topics.dead_letters_of(topic)
+    partitions = [TopicPartition(dlq, p) for p in await _partition_numbers(bootstrap, dlq)]
+    consumer = _letters_consumer(bootstrap, group=None)
     await consumer.start()
     try:
-        ends = await consumer.end_offsets(list(consumer.assignment()))
+        consumer.assign(partitions)
         letters: list[DeadLetter] = []
-        while len(letters) < limit and not await _reached(consumer, ends):
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                letters.extend(_dead_letter(r) for r in records)
-        return sorted(letters, key=lambda d: (d.partition, d.offset))[:limit]
+        async with contextlib.aclosing(_records_up_to_the_end(consumer, partitions)) as records:
+            async for record in records:
+                letters.append(_dead_letter(record))
+                if len(letters) >= limit:
+                    break
+        return sorted(letters, key=lambda d: (d.partition, d.offset))
     finally:
         await consumer.stop()
 
@@ -78,39 +77,58 @@ async def read_dead_letters(bootstrap: str, topic: str, limit: int) -> list[Dead
 async def replay_dead_letters(bootstrap: str, topic: str, group: str) -> int:
     """Re-publish the dead letters of ``topic`` not replayed before; ``group`` stores the progress.
 
-    Partitions are assigned explicitly (no rebalancing) and read up to the end offsets seen at the
-    start, so a replay always terminates; each batch's offsets are committed after its acks.
+    Partitions are assigned explicitly (no rebalancing) and read from the group's committed offset
+    (or the beginning) up to the end offsets measured once those positions are known, so a replay
+    always terminates, counts every letter that was there when it started, and skips the letters
+    its own replays produce. Each letter's offset is committed after its ack.
     """
     dlq = Topics.dead_letters_of(topic)
     partitions = [TopicPartition(dlq, p) for p in await _partition_numbers(bootstrap, dlq)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    consumer = _letters_consumer(bootstrap, group=group)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await consumer.start()
     await producer.start()
     replayed = 0
     try:
         consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        for tp in partitions:
-            committed = await consumer.committed(tp)
-            if committed is None:
-                await consumer.seek_to_beginning(tp)
-            else:
-                consumer.seek(tp, committed)
-        while not await _reached(consumer, ends):
-            for tp, records in (await consumer.getmany(timeout_ms=500)).items():
-                for record in records:
-                    if record.offset >= ends[tp]:
-                        break
-                    headers = [h for h in record.headers if h[0] not in REPLAY_HEADERS_DROPPED]
-                    await producer.send_and_wait(topic, value=record.value, key=record.key, headers=headers)
-                    await consumer.commit({tp: record.offset + 1})
-                    replayed += 1
+        async for record in _records_up_to_the_end(consumer, partitions):
+            headers = [h for h in record.headers if h[0] not in REPLAY_HEADERS_DROPPED]
+            await producer.send_and_wait(topic, value=record.value, key=record.key, headers=headers)
+            await consumer.commit({TopicPartition(record.topic, record.partition): record.offset + 1})
+            replayed += 1
     finally:
         await producer.stop()
         await consumer.stop()
     log.info("dead_letters_replayed", topic=topic, count=replayed)
     return replayed
+
+
+def _letters_consumer(bootstrap: str, *, group: str | None) -> AIOKafkaConsumer:
+    # "earliest", never the default "latest": a partition with no committed offset must start at
+    # its first letter. With "latest" the consumer's own reset could overtake a seek to the
+    # beginning, so a replay started at the end and reported 0 while letters were waiting.
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+
+
+async def _records_up_to_the_end(
+    consumer: AIOKafkaConsumer, partitions: list[TopicPartition]
+) -> AsyncGenerator[ConsumerRecord[bytes, bytes]]:
+    """The records of the assigned ``partitions`` from their positions up to the current ends."""
+    positions = {tp: await consumer.position(tp) for tp in partitions}  # waits for a valid position
+    ends = await consumer.end_offsets(partitions)
+    remaining = {tp for tp in partitions if positions[tp] < ends[tp]}
+    consumer.pause(*(tp for tp in partitions if tp not in remaining))
+    while remaining:
+        for tp, records in (await consumer.getmany(*remaining, timeout_ms=500)).items():
+            for record in records:
+                if record.offset >= ends[tp]:
+                    break
+                yield record
+            if await consumer.position(tp) >= ends[tp]:
+                remaining.discard(tp)
+                consumer.pause(tp)
 
 
 async def _partition_numbers(bootstrap: str, topic: str) -> list[int]:
@@ -121,13 +139,6 @@ async def _partition_numbers(bootstrap: str, topic: str) -> list[int]:
         return [p["partition"] for p in description["partitions"]]
     finally:
         await admin.close()
-
-
-async def _reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
-    for tp, end in ends.items():
-        if await consumer.position(tp) < end:
-            return False
-    return True
 
 
 def _dead_letter(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:

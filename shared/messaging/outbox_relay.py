@@ -1,116 +1,217 @@
 """Publishes outbox rows to Kafka in commit order, after the transaction that wrote them.
 
-Only one relay runs at a time (a Postgres advisory lock), so events of one user never overtake
-each other; a crash between publish and mark re-publishes with the same CloudEvent id.
+Each publish round runs in one transaction holding ``pg_try_advisory_xact_lock``: one relay
+publishes at a time, and whatever fails (Kafka, Postgres, Redis, a bug) the lock goes with the
+transaction, so no idle connection can keep it and stall every relay.
+
+A row that cannot be published (its topic does not exist, the broker refused it) gets
+``attempts``/``last_error`` and parks its key with a backoff; later rows of that key wait behind
+it (per-user order), rows of every other key keep flowing. A crash between publish and mark
+re-publishes with the same CloudEvent id, which subscribers dedupe on.
+
+Feature caches are invalidated before an event becomes visible (shared/entitlement_cache.py).
+Redis being down does not hold events back: the relay publishes anyway, marks the cache stale,
+and once Redis answers again bumps the catalog version, which outdates every cached entry, so no
+user revoked meanwhile is still served as allowed. A relay starts stale, since its predecessor
+may have died with invalidations pending.
 """
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections import deque
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 import orjson
 import structlog
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.models import Outbox
+from shared.db.unit_of_work import unit_of_work
 from shared.domain.cloudevents import CLOUDEVENT_CONTENT_TYPE
-from shared.entitlement_cache import FeatureCache
+from shared.messaging.failures import Failure, classify_failure
 from shared.observability.metrics import OUTBOX_PUBLISHED
-from shared.settings import get_settings
 
 log = structlog.get_logger(__name__)
 RELAY_LOCK_KEY = 0x6269_6C6C  # "bill": one relay per database
+PARK_INITIAL_S = 0.5
+# A broker blip passes soon, so its rows are retried often; a row that fails for itself (its topic
+# is gone) is retried rarely, since each try may hold a round for up to ``topic_wait_s``.
+PARK_MAX_S = {Failure.TRANSIENT: 5.0, Failure.PERMANENT: 300.0, Failure.UNKNOWN: 300.0}
+
+
+class CacheInvalidation(Protocol):
+    """What the relay needs of the feature cache (``FeatureCache`` is one)."""
+
+    async def invalidate_for_outbox(self, rows: Sequence[Outbox]) -> None: ...
+
+    async def invalidate_catalog(self) -> None: ...
 
 
 class OutboxRelay:
     def __init__(
         self,
-        engine: AsyncEngine,
         sessions: async_sessionmaker[AsyncSession],
         producer: AIOKafkaProducer,
+        cache: CacheInvalidation,
         *,
         batch_size: int,
         idle_interval_s: float,
-        before_publish: Callable[[Sequence[Outbox]], Awaitable[None]] | None = None,
+        topic_wait_s: float,
     ) -> None:
-        # Feature caches must be invalidated before an entitlement event becomes visible, so
-        # every relay does it unless told otherwise (see shared/entitlement_cache.py).
-        self._before_publish = (
-            before_publish or FeatureCache.from_settings(get_settings()).invalidate_for_outbox
-        )
-        self._engine = engine
         self._sessions = sessions
         self._producer = producer
+        self._cache = cache
+        self._cache_stale = True
         self._batch_size = batch_size
         self._idle_interval_s = idle_interval_s
+        self._topic_wait_s = topic_wait_s
         self._wake = asyncio.Event()
+        self._parked_until: dict[str, float] = {}  # key -> monotonic time its head row is retried
+        self._failures: dict[str, int] = {}  # key -> consecutive failures of its head row
 
     def wake(self) -> None:
         """Called after a commit that wrote outbox rows, so they go out without waiting a poll."""
         self._wake.set()
 
     async def run_forever(self) -> None:
-        """Run the relay, restarting it after a failure (database or broker outage)."""
+        """Publish rounds forever; a failed round (database or broker outage) is retried."""
         while True:
             try:
-                await self.run()
+                published = await self.publish_pending()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox_relay_failed")
                 await asyncio.sleep(1.0)
-
-    async def run(self) -> None:
-        async with self._engine.connect() as lock_conn:
-            await lock_conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": RELAY_LOCK_KEY})
-            await lock_conn.commit()
-            log.info("outbox_relay_leader")
-            while True:
-                published = await self.publish_pending()
-                if published < self._batch_size:
-                    self._wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._idle_interval_s)
+                continue
+            if published < self._batch_size:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._idle_interval_s)
 
     async def publish_pending(self) -> int:
-        async with self._sessions() as session, session.begin():
-            rows = (
-                (
-                    await session.execute(
-                        select(Outbox)
-                        .where(Outbox.published_at.is_(None))
-                        .order_by(Outbox.seq)
-                        .limit(self._batch_size)
-                        .with_for_update(skip_locked=True)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            if not rows:
+        """One round: publish up to ``batch_size`` rows if this relay holds the lock; returns how many."""
+        async with unit_of_work(self._sessions) as session:
+            leader = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": RELAY_LOCK_KEY})
+            if not leader:
                 return 0
-            await self._before_publish(rows)
-            deliveries = [
-                await self._producer.send(
-                    row.topic,
-                    value=orjson.dumps(row.payload),
-                    key=row.key.encode(),
-                    headers=[
-                        ("content-type", CLOUDEVENT_CONTENT_TYPE.encode()),
-                        ("ce_id", str(row.id).encode()),
-                        ("ce_type", row.event_type.encode()),
-                    ],
+            rows = await self._pending_rows(session)
+            if not rows:
+                await self._recover_stale_cache()
+                return 0
+            await self._invalidate_caches(rows)
+            published, failed = await self._publish_in_key_order(rows)
+            if published:
+                await session.execute(
+                    update(Outbox)
+                    .where(Outbox.id.in_([row.id for row in published]))
+                    .values(published_at=datetime.now(UTC), attempts=Outbox.attempts + 1)
                 )
-                for row in rows
-            ]
-            await asyncio.gather(*deliveries)
-            await session.execute(
-                update(Outbox)
-                .where(Outbox.id.in_([row.id for row in rows]))
-                .values(published_at=datetime.now(UTC), attempts=Outbox.attempts + 1)
+            for row, error in failed:
+                await session.execute(
+                    update(Outbox)
+                    .where(Outbox.id == row.id)
+                    .values(attempts=Outbox.attempts + 1, last_error=_describe(error)[:2000])
+                )
+        self._record_outcomes(published, failed)
+        OUTBOX_PUBLISHED.inc(len(published))
+        return len(published)
+
+    async def _pending_rows(self, session: AsyncSession) -> Sequence[Outbox]:
+        now = time.monotonic()
+        parked = [key for key, until in self._parked_until.items() if until > now]
+        query = select(Outbox).where(Outbox.published_at.is_(None))
+        if parked:
+            query = query.where(Outbox.key.not_in(parked))
+        result = await session.execute(query.order_by(Outbox.seq).limit(self._batch_size))
+        return result.scalars().all()
+
+    async def _recover_stale_cache(self) -> bool:
+        """Outdate every cached entry after missed invalidations; True once the cache is current."""
+        if not self._cache_stale:
+            return True
+        try:
+            await self._cache.invalidate_catalog()
+        except Exception as exc:
+            log.warning("feature_cache_still_unreachable", error=_describe(exc)[:300])
+            return False
+        self._cache_stale = False
+        log.info("feature_cache_outdated_after_missed_invalidations")
+        return True
+
+    async def _invalidate_caches(self, rows: Sequence[Outbox]) -> None:
+        if not await self._recover_stale_cache():
+            return  # Redis still down: the recovery bump will cover these rows too
+        try:
+            await self._cache.invalidate_for_outbox(rows)
+        except Exception as exc:
+            self._cache_stale = True
+            log.warning("feature_cache_invalidation_failed", error=_describe(exc)[:300])
+
+    async def _publish_in_key_order(
+        self, rows: Sequence[Outbox]
+    ) -> tuple[list[Outbox], list[tuple[Outbox, BaseException]]]:
+        """Waves of one row per key, so a row is sent only after the key's previous row was acked."""
+        queues: dict[str, deque[Outbox]] = {}
+        for row in rows:
+            queues.setdefault(row.key, deque()).append(row)
+        published: list[Outbox] = []
+        failed: list[tuple[Outbox, BaseException]] = []
+        while queues:
+            wave = [queue.popleft() for queue in queues.values()]
+            results = await asyncio.gather(*(self._publish(row) for row in wave), return_exceptions=True)
+            for row, result in zip(wave, results, strict=True):
+                if isinstance(result, asyncio.CancelledError):
+                    raise result
+                if isinstance(result, BaseException):
+                    failed.append((row, result))
+                    del queues[row.key]  # later rows of this key wait behind the failed one
+                else:
+                    published.append(row)
+            queues = {key: queue for key, queue in queues.items() if queue}
+        return published, failed
+
+    async def _publish(self, row: Outbox) -> None:
+        try:  # bounded: an unknown topic would otherwise hold the round for the client's timeout
+            await asyncio.wait_for(self._producer.partitions_for(row.topic), self._topic_wait_s)
+        except TimeoutError:
+            raise LookupError(f"topic {row.topic!r} not found within {self._topic_wait_s}s") from None
+        delivery = await self._producer.send(
+            row.topic,
+            value=orjson.dumps(row.payload),
+            key=row.key.encode(),
+            headers=[
+                ("content-type", CLOUDEVENT_CONTENT_TYPE.encode()),
+                ("ce_id", str(row.id).encode()),
+                ("ce_type", row.event_type.encode()),
+            ],
+        )
+        await delivery
+
+    def _record_outcomes(self, published: list[Outbox], failed: list[tuple[Outbox, BaseException]]) -> None:
+        for row in published:
+            self._failures.pop(row.key, None)
+            self._parked_until.pop(row.key, None)
+        for row, error in failed:
+            failures = self._failures.get(row.key, 0) + 1
+            self._failures[row.key] = failures
+            delay = min(PARK_MAX_S[classify_failure(error)], PARK_INITIAL_S * 2 ** (failures - 1))
+            self._parked_until[row.key] = time.monotonic() + delay
+            log.warning(
+                "outbox_row_failed",
+                seq=row.seq,
+                topic=row.topic,
+                key=row.key,
+                failures=failures,
+                retry_in_s=delay,
+                error=_describe(error)[:300],
             )
-        OUTBOX_PUBLISHED.inc(len(rows))
-        return len(rows)
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"

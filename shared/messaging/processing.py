@@ -1,28 +1,34 @@
-"""Bounded retries, then a dead letter: how every consumer handles a message it cannot process.
+"""How every consumer handles a message it cannot process: retry what will pass, dead-letter the rest.
 
-Malformed input (``ValueError``/``LookupError``, non-retryable provider errors) is dead-lettered at
-once; anything else (database, broker, provider outages) is retried with exponential backoff first.
+Failures are classified by ``shared.messaging.failures``:
+
+- permanent (bad payload, unknown catalog mapping, a provider refusal): dead-lettered at once;
+- transient (Postgres, Kafka, Redis or a provider down or busy): retried with capped exponential
+  backoff for as long as the consumer lives. The handler does not return, so the partition waits
+  and its offset is not committed: an outage delays messages but never dead-letters them. Each
+  retry is logged (``processing_retry``) and counted (``billing_message_retries_total``);
+- unknown (most likely a bug): retried ``max_processing_attempts`` times, then dead-lettered, so one
+  message cannot stall its partition forever and the operator sees it with its error.
+
 If even the dead-letter publish fails, the error propagates and the offset is not committed.
 """
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
+import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from faststream.kafka.annotations import KafkaMessage
-from tenacity import (
-    AsyncRetrying,
-    RetryError,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-)
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
+from tenacity.stop import stop_base
 
-from shared.domain.errors import ProviderError
 from shared.messaging.dead_letters import send_to_dead_letters
-from shared.observability.metrics import MESSAGES_PROCESSED, PROCESSING_SECONDS
+from shared.messaging.failures import Failure, classify_failure
+from shared.observability.metrics import MESSAGE_RETRIES, MESSAGES_PROCESSED, PROCESSING_SECONDS
 from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 
 def consumer_record(message: KafkaMessage) -> ConsumerRecord[bytes, bytes]:
@@ -32,47 +38,89 @@ def consumer_record(message: KafkaMessage) -> ConsumerRecord[bytes, bytes]:
     return record
 
 
-def is_permanent(exc: BaseException) -> bool:
-    if isinstance(exc, ProviderError):
-        return not exc.retryable
-    return isinstance(exc, ValueError | LookupError)
+class _StopAfterUnknownFailures(stop_base):
+    """Never stops on a transient failure; stops after ``limit`` failures of an unknown kind."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._unknown = 0
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        assert retry_state.outcome is not None
+        exc = retry_state.outcome.exception()
+        if exc is None or classify_failure(exc) is Failure.TRANSIENT:
+            return False
+        self._unknown += 1
+        return self._unknown >= self._limit
+
+
+def _log_retry(topic: str) -> Callable[[RetryCallState], None]:
+    def before_sleep(retry_state: RetryCallState) -> None:
+        assert retry_state.outcome is not None and retry_state.next_action is not None
+        exc = retry_state.outcome.exception()
+        assert exc is not None
+        kind = classify_failure(exc)
+        MESSAGE_RETRIES.labels(topic, kind.value).inc()
+        log.warning(
+            "processing_retry",
+            topic=topic,
+            failure=kind.value,
+            attempt=retry_state.attempt_number,
+            retry_in_s=round(retry_state.next_action.sleep, 3),
+            error=f"{type(exc).__name__}: {exc}"[:300],
+        )
+
+    return before_sleep
+
+
+def retrying(topic: str, settings: Settings, *, unknown_attempts: int) -> AsyncRetrying:
+    """Transient failures retried forever, unknown ones ``unknown_attempts`` times; then re-raised."""
+    return AsyncRetrying(
+        retry=retry_if_exception(lambda e: classify_failure(e) is not Failure.PERMANENT),
+        stop=_StopAfterUnknownFailures(unknown_attempts),
+        wait=wait_exponential(multiplier=settings.retry_initial_delay_s, max=settings.retry_max_delay_s),
+        before_sleep=_log_retry(topic),
+        reraise=True,
+    )
+
+
+async def retry_transient_failures(
+    work: Callable[[], Awaitable[None]], *, topic: str, settings: Settings
+) -> None:
+    """Run ``work`` until it succeeds; any failure that is not transient is raised at once."""
+    async for attempt in retrying(topic, settings, unknown_attempts=1):
+        with attempt:
+            await work()
 
 
 async def process_or_dead_letter(
-    record: ConsumerRecord[bytes, bytes],
+    records: Sequence[ConsumerRecord[bytes, bytes]],
     work: Callable[[], Awaitable[None]],
     *,
     producer: AIOKafkaProducer,
     settings: Settings,
 ) -> None:
+    """Run ``work`` for ``records`` (one message, or a batch that stands or falls together)."""
+    topic = records[0].topic
     attempts = 0
     started = time.perf_counter()
     try:
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception(lambda e: not is_permanent(e)),
-            stop=stop_after_attempt(settings.max_processing_attempts),
-            wait=wait_exponential(multiplier=settings.retry_initial_delay_s, max=10),
-            reraise=False,
-        ):
+        async for attempt in retrying(topic, settings, unknown_attempts=settings.max_processing_attempts):
             with attempt:
                 attempts = attempt.retry_state.attempt_number
                 await work()
         outcome = "ok"
-    except RetryError as exhausted:
-        await _dead_letter(record, exhausted.last_attempt.exception(), attempts, producer)
+    except Exception as exc:  # permanent, or unknown after its bounded attempts
+        for record in records:
+            await dead_letter(record, exc, attempts, producer)
         outcome = "dead_lettered"
-    except Exception as exc:
-        if not is_permanent(exc):
-            raise
-        await _dead_letter(record, exc, attempts, producer)
-        outcome = "dead_lettered"
-    MESSAGES_PROCESSED.labels(record.topic, outcome).inc()
-    PROCESSING_SECONDS.labels(record.topic).observe(time.perf_counter() - started)
+    MESSAGES_PROCESSED.labels(topic, outcome).inc(len(records))
+    PROCESSING_SECONDS.labels(topic).observe(time.perf_counter() - started)
 
 
-async def _dead_letter(
+async def dead_letter(
     record: ConsumerRecord[bytes, bytes],
-    exc: BaseException | None,
+    exc: BaseException,
     attempts: int,
     producer: AIOKafkaProducer,
 ) -> None:

@@ -1,9 +1,16 @@
-"""Topic and consumer-group names, and their creation on the broker."""
+"""Topic and consumer-group names, and their creation on the broker.
+
+Replication factor and ``min.insync.replicas`` come from settings (1/1 on one local broker, 3/2 in
+the deploy manifests). Dead letters wait for a human, so DLQ topics keep their own retention
+(``kafka_dead_letter_retention_ms``, default forever) instead of the broker's; an existing DLQ topic
+is brought to it too.
+"""
 
 import contextlib
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 from shared.settings import Settings
@@ -31,6 +38,11 @@ class Topics:
     def catalog_changes(self) -> str:
         return f"{self.namespace}billing.catalog.changes"
 
+    @property
+    def audit_anchors(self) -> str:
+        # The audit chain's head, published outside the database (shared/messaging/audit_anchors.py).
+        return f"{self.namespace}billing.audit.anchors"
+
     def group(self, service: str) -> str:
         return f"{self.namespace}billing-{service}"
 
@@ -38,30 +50,74 @@ class Topics:
     def dead_letters_of(topic: str) -> str:
         return f"{topic}.dlq"
 
+    def main(self) -> list[str]:
+        return [self.webhooks_raw, self.entitlement_updates, self.entitlements, self.catalog_changes]
+
+    def dead_letter_topics(self) -> list[str]:
+        return [self.dead_letters_of(t) for t in self.main()]
+
     def all(self) -> list[str]:
-        main = [
-            self.webhooks_raw,
-            self.entitlement_updates,
-            self.entitlements,
-            self.catalog_changes,
-        ]
-        return main + [self.dead_letters_of(t) for t in main]
+        # The audit chain's anchors are kept as long as dead letters: they prove the log's head.
+        return self.main() + self.long_lived()
+
+    def long_lived(self) -> list[str]:
+        return [*self.dead_letter_topics(), self.audit_anchors]
+
+
+def topic_configs(settings: Settings, *, long_lived: bool) -> dict[str, str]:
+    configs = {"min.insync.replicas": str(settings.kafka_min_insync_replicas)}
+    if long_lived:
+        configs["retention.ms"] = str(settings.kafka_dead_letter_retention_ms)
+    return configs
 
 
 async def ensure_topics(settings: Settings) -> None:
-    """Create every topic with the configured partition count (existing ones are kept)."""
+    """Create every topic with the configured partitions and replication (existing ones are kept)."""
+    topics = Topics(settings.namespace)
+    long_lived = set(topics.long_lived())
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         wanted = [
-            NewTopic(name, settings.kafka_partitions, 1)
-            for name in Topics(settings.namespace).all()
+            NewTopic(
+                name,
+                settings.kafka_partitions,
+                settings.kafka_replication_factor,
+                topic_configs=topic_configs(settings, long_lived=name in long_lived),
+            )
+            for name in topics.all()
             if name not in existing
         ]
         if wanted:
             # Another service starting at the same time may create them first.
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(wanted)
+        await _align_long_lived_configs(admin, settings, sorted(long_lived))
     finally:
         await admin.close()
+
+
+async def _align_long_lived_configs(admin: AIOKafkaAdminClient, settings: Settings, names: list[str]) -> None:
+    """Existing DLQ and anchor topics (created with the broker's 24 h retention, say) get our configs."""
+    wanted = topic_configs(settings, long_lived=True)
+    current = await describe_topic_configs(admin, names, list(wanted))
+    stale = [name for name in names if name in current and current[name] != wanted]
+    if stale:
+        # AlterConfigs replaces a topic's overrides: send every one we own, nothing else is set.
+        await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, name, wanted) for name in stale])
+
+
+async def describe_topic_configs(
+    admin: AIOKafkaAdminClient, names: list[str], keys: list[str]
+) -> dict[str, dict[str, str]]:
+    """``keys`` of each topic's effective configuration (topics the broker cannot describe are left out)."""
+    if not names:
+        return {}
+    resources = [ConfigResource(ConfigResourceType.TOPIC, name, dict.fromkeys(keys)) for name in names]
+    configs: dict[str, dict[str, str]] = {}
+    for response in await admin.describe_configs(resources):
+        for error_code, _message, _type, name, entries in response.resources:
+            if error_code == 0:
+                configs[name] = {entry[0]: entry[1] for entry in entries}
+    return configs

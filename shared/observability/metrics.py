@@ -12,3 +12,19 @@ PROCESSING_SECONDS = Histogram(
     "billing_message_processing_seconds", "Time to handle one Kafka message, retries included", ["topic"]
 )
 OUTBOX_PUBLISHED = Counter("billing_outbox_published_total", "Entitlement events relayed to Kafka")
+GATEWAY_DEPENDENCY_UNAVAILABLE = Counter(
+    "billing_gateway_dependency_unavailable_total",
+    "Gateway requests answered 503 because a dependency was down",
+    ["dependency"],
+)
+RATE_LIMIT_UNENFORCED = Counter(
+    "billing_rate_limit_unenforced_total", "API requests let through unlimited because Redis was down"
+)
+FEATURE_CACHE_BYPASSED = Counter(
+    "billing_feature_cache_bypassed_total", "Feature grants read from Postgres because Redis failed"
+)
+MESSAGE_RETRIES = Counter(
+    "billing_message_retries_total",
+    "Processing retries by consumers, by failure kind (transient ones retry until they pass)",
+    ["topic", "failure"],
+)

@@ -1,32 +1,50 @@
-"""The audit log: append-only billing events in a hash chain, and its verification.
+"""The audit log: append-only billing events, written without any lock and sealed into a hash chain later.
 
-Each row's ``row_hash`` covers the previous row's hash, its own sequence number, time, actor, event
-and the digests of subject and details. Appends take a transaction-scoped advisory lock, so
-concurrent writers queue up and the chain never forks; the caller's transaction holds the lock
-until it commits, so an entitlement change and its audit row commit (or roll back) together.
+A writer inserts a row with the digests of its subject and details but no chain position or hashes,
+so concurrent writers (every gateway request, every worker batch) never wait for one another. The
+one sealer (shared/security/audit_sealer.py) chains the rows in id order afterwards; the caller's
+transaction still decides whether its row exists: an entitlement change and its audit row commit
+(or roll back) together.
 """
 
 import hashlib
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.security.tables import AuditLogRow
 
 GENESIS_HASH = "0" * 64
-# pg_advisory_xact_lock key reserved for the audit chain ("audit" in ASCII).
-AUDIT_CHAIN_LOCK = 0x6175646974
 ERASED_PREFIX = "erased:"
-LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:key)")
-HEAD_AND_NEXT_SEQ = text(
-    "SELECT (SELECT row_hash FROM audit_log ORDER BY seq DESC LIMIT 1), "
-    "nextval(pg_get_serial_sequence('audit_log', 'seq'))"
+# Postgres text and jsonb refuse NUL; an audit row must never fail (or be lost) because of one.
+NUL = "\x00"
+NUL_STAND_IN = "\ufffd"
+ROW_COLUMNS = (
+    "occurred_at",
+    "actor",
+    "event",
+    "subject",
+    "subject_salt",
+    "subject_digest",
+    "details",
+    "details_digest",
+)
+# One statement for a whole batch; WITH ORDINALITY keeps the ids (seq) in the order given.
+INSERT_ROWS = text(
+    "INSERT INTO audit_log (occurred_at, actor, event, subject, subject_salt, subject_digest, details, "
+    "details_digest) SELECT occurred_at, actor, event, subject, subject_salt, subject_digest, "
+    "CAST(details AS jsonb), details_digest FROM unnest(CAST(:occurred_at AS timestamptz[]), "
+    "CAST(:actor AS text[]), CAST(:event AS text[]), CAST(:subject AS text[]), "
+    "CAST(:subject_salt AS text[]), CAST(:subject_digest AS text[]), CAST(:details AS text[]), "
+    "CAST(:details_digest AS text[])) "
+    "WITH ORDINALITY AS r(occurred_at, actor, event, subject, subject_salt, subject_digest, details, "
+    "details_digest, n) ORDER BY n"
 )
 
 
@@ -66,84 +84,54 @@ def chain_hash(
     return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
 
 
-async def append_audit(session: AsyncSession, entry: AuditEntry) -> AuditLogRow:
-    """Append ``entry`` inside the caller's transaction (the chain lock is held until it ends)."""
-    await session.execute(LOCK_CHAIN, {"key": AUDIT_CHAIN_LOCK})
-    # A statement of its own after the lock: under READ COMMITTED it sees the last committed head.
-    last, seq = (await session.execute(HEAD_AND_NEXT_SEQ)).one()
-    prev_hash = last or GENESIS_HASH
+def _storable(text: str) -> str:
+    return text.replace(NUL, NUL_STAND_IN) if NUL in text else text
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return _storable(value)
+    if isinstance(value, dict):
+        return {_storable(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
+def _storable_details(details: Mapping[str, Any]) -> dict[str, Any]:
     # Stored exactly as hashed: round-trip through canonical JSON (datetimes etc. become strings).
-    details = json.loads(canonical_json(dict(entry.details))) if entry.details is not None else None
+    stored: dict[str, Any] = _without_nul(json.loads(canonical_json(dict(details))))
+    return stored
+
+
+def audit_row_values(entry: AuditEntry, occurred_at: datetime | None = None) -> dict[str, Any]:
+    """The column values of ``entry`` as an unsealed row (its ``seq`` comes from the identity)."""
+    details = _storable_details(entry.details) if entry.details is not None else None
+    subject = _storable(entry.subject)
     salt = secrets.token_hex(16)
-    occurred_at = datetime.now(UTC)
-    subj = subject_digest(salt, entry.subject)
-    det = details_digest(details)
-    row = AuditLogRow(
-        seq=seq,
-        occurred_at=occurred_at,
-        actor=entry.actor,
-        event=entry.event,
-        subject=entry.subject,
-        subject_salt=salt,
-        subject_digest=subj,
-        details=details,
-        details_digest=det,
-        prev_hash=prev_hash,
-        row_hash=chain_hash(prev_hash, seq, occurred_at, entry.actor, entry.event, subj, det),
-    )
-    await session.execute(insert(AuditLogRow), [_column_values(row)])
-    return row
+    return {
+        "occurred_at": occurred_at or datetime.now(UTC),
+        "actor": _storable(entry.actor),
+        "event": _storable(entry.event),
+        "subject": subject,
+        "subject_salt": salt,
+        "subject_digest": subject_digest(salt, subject),
+        "details": details,
+        "details_digest": details_digest(details),
+    }
 
 
-def _column_values(row: AuditLogRow) -> dict[str, Any]:
-    return {column.key: getattr(row, column.key) for column in AuditLogRow.__table__.columns}
+async def append_audit(session: AsyncSession, entry: AuditEntry) -> int:
+    """Insert ``entry`` unsealed inside the caller's transaction; returns its ``seq``."""
+    stmt = insert(AuditLogRow).values(audit_row_values(entry)).returning(AuditLogRow.seq)
+    seq: int = (await session.execute(stmt)).scalar_one()
+    return seq
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    rows_checked: int
-    head_hash: str
-    broken_at_seq: int | None = None
-    reason: str | None = None
-
-    @property
-    def intact(self) -> bool:
-        return self.broken_at_seq is None
-
-
-def row_problem(row: AuditLogRow, expected_prev: str) -> str | None:
-    """Why ``row`` does not belong after a row hashed ``expected_prev``; None when it does."""
-    if row.prev_hash != expected_prev:
-        return "prev_hash does not match the previous row (a row was removed, inserted or re-hashed)"
-    if row.subject_salt is not None:
-        if subject_digest(row.subject_salt, row.subject) != row.subject_digest:
-            return "subject differs from what was hashed"
-    elif not row.subject.startswith(ERASED_PREFIX):
-        return "subject has no salt but is not an erasure pseudonym"
-    if row.details is not None:
-        if details_digest(row.details) != row.details_digest:
-            return "details differ from what was hashed"
-    elif row.details_purged_at is None and row.details_digest != details_digest(None):
-        return "details are missing but were never purged"
-    recomputed = chain_hash(
-        row.prev_hash, row.seq, row.occurred_at, row.actor, row.event, row.subject_digest, row.details_digest
-    )
-    if recomputed != row.row_hash:
-        return "row_hash does not match the row's fields"
-    return None
-
-
-async def verify_audit_chain(session: AsyncSession, batch_size: int = 1000) -> ChainReport:
-    """Walk the whole chain in order; report the first row that breaks it."""
-    expected_prev = GENESIS_HASH
-    checked = 0
-    result = await session.stream_scalars(
-        select(AuditLogRow).order_by(AuditLogRow.seq).execution_options(yield_per=batch_size)
-    )
-    async for row in result:
-        problem = row_problem(row, expected_prev)
-        if problem is not None:
-            return ChainReport(checked, expected_prev, row.seq, problem)
-        expected_prev = row.row_hash
-        checked += 1
-    return ChainReport(checked, expected_prev)
+async def append_audit_rows(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many prepared rows (``audit_row_values``) in one statement, in the caller's transaction."""
+    if not rows:
+        return
+    params: dict[str, list[Any]] = {column: [row[column] for row in rows] for column in ROW_COLUMNS}
+    params["details"] = [None if d is None else canonical_json(d).decode() for d in params["details"]]
+    await session.execute(INSERT_ROWS, params)

@@ -26,7 +26,7 @@ class PersonalDataTable:
     json_columns: tuple[str, ...] = ()
     # Columns set to NULL on erasure (free text that may name the user).
     cleared_columns: tuple[str, ...] = ()
-    # Outbox CloudEvents name the user in "subject" and "data.user_id": rewritten, not cleared.
+    # Outbox CloudEvents name the user in "subject" and "data.user_id"/"data.userId": rewritten, not cleared.
     cloud_event_column: str | None = None
     # Columns whose text holds the user id between colons (composite dedupe keys); rewritten in place.
     delimited_columns: tuple[str, ...] = ()

@@ -113,11 +113,11 @@ def _erase_sql(spec: PersonalDataTable) -> str:
     rewritten: dict[str, str] = {}
     if spec.cloud_event_column:
         column = spec.cloud_event_column
-        rewritten[column] = (
-            f"CASE WHEN {column} ? 'data' THEN jsonb_set(jsonb_set({column}, '{{subject}}', "
-            f"to_jsonb(CAST(:pseudonym_text AS text))), '{{data,user_id}}', "
-            f"to_jsonb(CAST(:pseudonym_text AS text))) ELSE {column} END"
-        )
+        # data carries the user id under today's name and the seed's (userId, events since then)
+        event = f"jsonb_set({column}, '{{subject}}', to_jsonb(CAST(:pseudonym_text AS text)))"
+        for path in ("{data,user_id}", "{data,userId}"):
+            event = f"jsonb_set({event}, '{path}', to_jsonb(CAST(:pseudonym_text AS text)), false)"
+        rewritten[column] = f"CASE WHEN {column} ? 'data' THEN {event} ELSE {column} END"
     for column in spec.delimited_columns:
         # Composite keys such as "<event id>:<user id>:<product>" name the user between colons.
         inner = rewritten.get(column, column)

@@ -2,14 +2,22 @@
 
 INCR + EXPIRE in one pipeline; every gateway replica shares the counter. A window edge can let
 through up to twice the limit in a short burst (documented in docs/security.md).
+
+Best effort while Redis is down: the request is let through (fail open), logged and counted in
+``billing_rate_limit_unenforced_total``, so an outage of the counter never takes reads down.
 """
 
 import math
 import time
 from dataclasses import dataclass
 
+import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
+from shared.observability.metrics import RATE_LIMIT_UNENFORCED
+
+log = structlog.get_logger(__name__)
 WINDOW_S = 60
 
 
@@ -30,11 +38,16 @@ class RateLimiter:
         now = time.time()
         window = int(now // WINDOW_S)
         counter = f"{self._namespace}ratelimit:{key_id}:{window}"
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(counter)
-            pipe.expire(counter, WINDOW_S * 2)
-            count, _ = await pipe.execute()
         retry_after = max(1, math.ceil((window + 1) * WINDOW_S - now))
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(counter)
+                pipe.expire(counter, WINDOW_S * 2)
+                count, _ = await pipe.execute()
+        except RedisError as exc:
+            RATE_LIMIT_UNENFORCED.inc()
+            log.warning("rate_limit_unenforced", key_id=key_id, error=type(exc).__name__)
+            return RateDecision(allowed=True, limit=limit, remaining=limit, retry_after_s=retry_after)
         return RateDecision(
             allowed=int(count) <= limit,
             limit=limit,

@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.db.unit_of_work import unit_of_work
 from shared.security.audit import AuditEntry, append_audit
 from shared.settings import Settings
 
@@ -108,7 +109,7 @@ class RetentionSchedule:
 
     async def run_once(self) -> RetentionReport | None:
         """One pass; None when another replica holds the job's lock."""
-        async with self._sessions() as session, session.begin():
+        async with unit_of_work(self._sessions) as session:
             locked = await session.execute(
                 text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": RETENTION_LOCK}
             )

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Identity, Integer, String, Text, func
+from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, String, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,13 +33,16 @@ class ApiKey(Base):
 
 
 class AuditLogRow(Base):
-    """One billing event; ``row_hash`` chains it to the row before (see shared/security/audit.py).
+    """One billing event; once sealed, ``row_hash`` chains it to the row before (see audit_chain.py).
 
-    The chain covers digests of subject and details, so erasure (subject pseudonymised, salt dropped)
-    and retention (details purged) keep the chain verifiable. A trigger refuses every other change.
+    Rows are inserted unsealed (no chain position or hashes) without any lock; the one sealer gives
+    them ``chain_pos``, ``prev_hash`` and ``row_hash`` in id order. The chain covers digests of subject
+    and details, so erasure (subject pseudonymised, salt dropped) and retention (details purged) keep
+    it verifiable. A trigger refuses every other change.
     """
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_unsealed_seq", "seq", postgresql_where=text("chain_pos IS NULL")),)
 
     seq: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
@@ -51,8 +54,9 @@ class AuditLogRow(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     details_digest: Mapped[str] = mapped_column(String(64), nullable=False)
     details_purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    row_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    chain_pos: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class ErasureRecord(Base):

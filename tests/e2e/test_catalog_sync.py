@@ -5,12 +5,11 @@ from typing import Any
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 from sqlalchemy import select
 
 from services.catalog_sync.providers import build_provider_catalogs
 from services.catalog_sync.reconcile import SyncOutcome, reconcile
-from shared.connectors.base import ProviderResources
+from shared.bootstrap import bootstrap
 from shared.db.catalog_models import CatalogSyncReport
 from shared.db.models import BillingCatalogProvider
 from shared.domain.provider import Provider
@@ -54,16 +53,15 @@ async def suffix(stack: Stack) -> str:
 @pytest.fixture
 async def sync(stack: Stack) -> AsyncIterator[Any]:
     """Run one reconciliation in-process, as the service does on each tick."""
-    redis = Redis.from_url(stack.settings.redis_url)
-    async with httpx.AsyncClient(timeout=15) as http:
+    runtime = bootstrap(stack.settings, pool_size=2)
 
-        async def run() -> dict[Provider, SyncOutcome]:
-            catalogs = build_provider_catalogs(ProviderResources(stack.settings, http, stack.sessions, redis))
-            outcomes = await reconcile(stack.sessions, catalogs, trigger="test")
-            return {o.provider: o for o in outcomes}
+    async def run() -> dict[Provider, SyncOutcome]:
+        catalogs = build_provider_catalogs(runtime.provider_resources)
+        outcomes = await reconcile(stack.sessions, catalogs, trigger="test")
+        return {o.provider: o for o in outcomes}
 
-        yield run
-    await redis.aclose()
+    yield run
+    await runtime.close()
 
 
 def _pushed(outcome: SyncOutcome, slug: str) -> list[str]:

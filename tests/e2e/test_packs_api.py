@@ -70,7 +70,8 @@ async def test_pack_shows_features_visuals_prices_and_availability(
     pack = (await _packs(stack, http, suffix))[f"try-on-{suffix}"]
     assert pack["features"] == ["try_on.3d"]  # try_on.share is switched off by its flag
     assert pack["billing"] == {"kind": "subscription", "period": "P1M"}
-    assert pack["price"] == {"amount": 499, "currency": "USD"}
+    assert pack["default_price"] == {"amount": 499, "currency": "USD"}
+    assert (pack["price"], pack["currency"]) == (499, "USD")  # the seed's MicroSaasPack.price
     assert pack["visuals"] == {
         "image_url": "https://cdn.example/try-on.png",
         "color": "#7C3AED",
@@ -113,7 +114,7 @@ async def test_bundle_shows_its_price_and_its_childrens_together(
     stack: Stack, http: httpx.AsyncClient, suffix: str
 ) -> None:
     duo = (await _packs(stack, http, suffix))[f"duo-{suffix}"]
-    assert duo["price"] == {"amount": 599, "currency": "USD"}
+    assert duo["default_price"] == {"amount": 599, "currency": "USD"}
     assert duo["bundle"] == {
         "children": [f"try-on-{suffix}", f"not-in-de-{suffix}"],
         "children_price": {"amount": 648, "currency": "USD"},

@@ -1,5 +1,5 @@
-"""The audit log: concurrent appends keep one chain, it is append-only, an edited row is detected,
-and the retention job purges old details without breaking it."""
+"""The audit log: concurrent appends are all sealed into one chain, it is append-only, an edited row is
+detected, and the retention job purges old details without breaking it."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
@@ -9,7 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from shared.connectors.registry import raw_payload_columns
-from shared.security.audit import AuditEntry, append_audit, verify_audit_chain
+from shared.security.audit import AuditEntry, append_audit
+from shared.security.audit_chain import verify_audit_chain
 from shared.security.retention import run_retention
 from tests.conftest import Stack
 from tests.infra.security import audit_rows_after, billing_cli
@@ -17,22 +18,38 @@ from tests.infra.security import audit_rows_after, billing_cli
 
 async def append(stack: Stack, n: int) -> int:
     async with stack.sessions() as session, session.begin():
-        row = await append_audit(
+        return await append_audit(
             session, AuditEntry("test:audit", "test.appended", f"test:{n}", {"n": n, "note": "<b>x</b>'"})
         )
-        return row.seq
 
 
-async def test_concurrent_appends_form_one_unbroken_chain(stack: Stack) -> None:
-    seqs = await asyncio.gather(*(append(stack, n) for n in range(40)))
+async def wait_until_sealed(stack: Stack, seqs: list[int]) -> None:
+    """The worker's sealer chains new rows within a fraction of a second; wait for it."""
+    deadline = asyncio.get_running_loop().time() + 30
+    query = text("SELECT count(*) FROM audit_log WHERE seq = ANY(:s) AND chain_pos IS NOT NULL")
+    while True:
+        async with stack.sessions() as session:
+            if (await session.execute(query, {"s": seqs})).scalar_one() == len(seqs):
+                return
+        assert asyncio.get_running_loop().time() < deadline, "the worker's sealer never sealed the rows"
+        await asyncio.sleep(0.05)
+
+
+async def test_concurrent_appends_are_sealed_into_one_unbroken_chain(stack: Stack) -> None:
+    seqs = list(await asyncio.gather(*(append(stack, n) for n in range(40))))
+    await wait_until_sealed(stack, seqs)
     async with stack.sessions() as session:
         report = await verify_audit_chain(session)
         links = await session.execute(
-            text("SELECT count(DISTINCT prev_hash), count(*) FROM audit_log WHERE seq = ANY(:s)"), {"s": seqs}
+            text(
+                "SELECT count(DISTINCT prev_hash), count(DISTINCT chain_pos), count(*) FROM audit_log "
+                "WHERE seq = ANY(:s)"
+            ),
+            {"s": seqs},
         )
-    distinct_prev, rows = links.one()
+    distinct_prev, positions, rows = links.one()
     assert report.intact, report.reason
-    assert distinct_prev == rows == 40  # no two rows hang off the same predecessor
+    assert distinct_prev == positions == rows == 40  # no two rows hang off the same predecessor
 
 
 async def test_audit_rows_cannot_be_deleted(stack: Stack) -> None:
@@ -53,6 +70,7 @@ async def test_audit_rows_cannot_be_edited_through_the_table(stack: Stack) -> No
 
 async def test_verify_detects_a_row_edited_behind_the_trigger(stack: Stack) -> None:
     seq = await append(stack, 4)
+    await wait_until_sealed(stack, [seq])
     tamper = "UPDATE audit_log SET details = CAST(:d AS jsonb) WHERE seq = :s"
     async with stack.sessions() as session, session.begin():
         original = (
@@ -73,6 +91,7 @@ async def test_verify_detects_a_row_edited_behind_the_trigger(stack: Stack) -> N
 
 async def test_retention_purges_old_audit_details_and_the_chain_still_verifies(stack: Stack) -> None:
     seq = await append(stack, 5)
+    await wait_until_sealed(stack, [seq])
     async with stack.sessions() as session, session.begin():
         report = await run_retention(
             session,

@@ -22,6 +22,7 @@ import pytest
 from services.gateway.app import build_app
 from services.gateway.limits import FORM_PREFIXES
 from services.gateway.route_policy import policy_for
+from shared.connectors.registry import REGISTERED_PROVIDERS
 from shared.security.api_keys import ALL_SCOPES, Scope
 from shared.security.secret_values import SecretValue
 from shared.security.webhook_signing import sign_body
@@ -33,14 +34,18 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 def live_routes() -> list[tuple[str, str]]:
+    """Every route the gateway serves; the one webhook route once per registered provider."""
     app = build_app(Settings())
-    return sorted(
-        {
-            (route.method, route.resource.canonical)
-            for route in app.router.routes()
-            if route.resource is not None and route.method not in {"HEAD", "*"}
-        }
-    )
+    patterns = {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.resource is not None and route.method not in {"HEAD", "*"}
+    }
+    webhook = ("POST", "/v1/webhooks/{provider}")
+    if webhook in patterns:
+        patterns.remove(webhook)
+        patterns |= {("POST", f"/v1/webhooks/{p.provider.value}") for p in REGISTERED_PROVIDERS}
+    return sorted(patterns)
 
 
 ROUTES = live_routes()

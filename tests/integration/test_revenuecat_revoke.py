@@ -1,4 +1,7 @@
-"""``RevenueCatAdapter.revoke_entitlement``: revoked in our ledger with the reason, announced once."""
+"""``RevenueCatAdapter.revoke_entitlement``: proposed on the user's partition, applied by the worker,
+revoked in our ledger with the reason and announced once; and the admin route that calls it."""
+
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -6,28 +9,45 @@ from sqlalchemy import select
 
 from shared.connectors.revenuecat.adapter import RevenueCatAdapter
 from shared.db.models import Outbox
+from shared.messaging.entitlement_updates import EntitlementUpdatePublisher
+from shared.messaging.producer import create_producer
 from tests.conftest import Stack
 from tests.infra.revenuecat import RevenueCatSandbox, entitlement_rows, make_pack, wait_until_applied
+from tests.infra.waiting import eventually
+
+REVOKED_BY_BANK = ("revoked", "revoked locally: chargeback reported by the bank")
 
 
 @pytest.fixture
-def adapter(stack: Stack, http: httpx.AsyncClient) -> RevenueCatAdapter:
-    return RevenueCatAdapter(stack.settings, http, stack.sessions)
+async def adapter(stack: Stack, http: httpx.AsyncClient) -> AsyncIterator[RevenueCatAdapter]:
+    producer = create_producer(stack.settings)
+    await producer.start()
+    updates = EntitlementUpdatePublisher(producer, stack.topics.entitlement_updates)
+    yield RevenueCatAdapter(stack.settings, http, stack.sessions, updates)
+    await producer.stop()
+
+
+async def _purchased(stack: Stack, http: httpx.AsyncClient, user_id: str) -> str:
+    _, product = await make_pack(stack.sessions)
+    rc = RevenueCatSandbox(http, stack.sandbox_urls["revenuecat"])
+    event = await rc.simulate("purchase", app_user_id=f"rc_{user_id}", product_id=product)
+    await wait_until_applied(stack.sessions, event["id"], user_id)
+    return product
+
+
+async def _revoked(stack: Stack, user_id: str, product: str) -> bool:
+    return (await entitlement_rows(stack.sessions, user_id)).get(product) == REVOKED_BY_BANK
 
 
 async def test_revoke_marks_the_entitlement_revoked_with_the_reason_and_announces_it(
     stack: Stack, http: httpx.AsyncClient, adapter: RevenueCatAdapter, user_id: str
 ) -> None:
-    _, product = await make_pack(stack.sessions)
-    rc = RevenueCatSandbox(http, stack.sandbox_urls["revenuecat"])
-    event = await rc.simulate("purchase", app_user_id=f"rc_{user_id}", product_id=product)
-    await wait_until_applied(stack.sessions, event["id"], user_id)
+    product = await _purchased(stack, http, user_id)
 
     await adapter.revoke_entitlement(user_id, product, "chargeback reported by the bank")
 
-    assert await entitlement_rows(stack.sessions, user_id) == {
-        product: ("revoked", "revoked locally: chargeback reported by the bank")
-    }
+    await eventually(lambda: _revoked(stack, user_id, product), what="revocation applied by the worker")
+    assert await entitlement_rows(stack.sessions, user_id) == {product: REVOKED_BY_BANK}
     async with stack.sessions() as session:
         types = (
             (await session.execute(select(Outbox.event_type).where(Outbox.key == user_id))).scalars().all()
@@ -40,3 +60,29 @@ async def test_revoking_an_unknown_purchase_reference_is_refused(
 ) -> None:
     with pytest.raises(LookupError):
         await adapter.revoke_entitlement(user_id, "com.nobody.sells.this", "mistake")
+
+
+async def test_admin_revoke_route_goes_through_the_provider_and_the_worker(
+    stack: Stack, http: httpx.AsyncClient, user_id: str
+) -> None:
+    product = await _purchased(stack, http, user_id)
+    body = {
+        "userId": user_id,
+        "provider": "revenuecat",
+        "purchaseReference": product,
+        "reason": "chargeback reported by the bank",
+    }
+
+    response = await http.post(f"{stack.gateway_url}/v1/admin/entitlements/revoke", json=body)
+
+    assert response.status_code == 202, response.text
+    await eventually(lambda: _revoked(stack, user_id, product), what="revocation applied by the worker")
+
+
+async def test_admin_revoke_of_an_unknown_purchase_is_a_404(
+    stack: Stack, http: httpx.AsyncClient, user_id: str
+) -> None:
+    body = {"userId": user_id, "provider": "revenuecat", "purchaseReference": "nope", "reason": "x"}
+    response = await http.post(f"{stack.gateway_url}/v1/admin/entitlements/revoke", json=body)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "entitlement_not_found"

@@ -18,7 +18,8 @@ from shared.domain.packs import MicroSaasPack
 from shared.domain.provider import Provider
 from shared.messaging.producer import create_producer
 from shared.messaging.topics import Topics
-from shared.security.audit import user_subject, verify_audit_chain
+from shared.security.audit import user_subject
+from shared.security.audit_chain import verify_audit_chain
 from shared.security.tables import AuditLogRow
 from tests.conftest import Stack, revenuecat_product_of
 

@@ -3,13 +3,8 @@
 import secrets
 from datetime import UTC, datetime
 
-from shared.security.audit import (
-    GENESIS_HASH,
-    chain_hash,
-    details_digest,
-    row_problem,
-    subject_digest,
-)
+from shared.security.audit import GENESIS_HASH, chain_hash, details_digest, subject_digest
+from shared.security.audit_chain import row_problem
 from shared.security.tables import AuditLogRow
 
 

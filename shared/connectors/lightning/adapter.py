@@ -25,6 +25,7 @@ from shared.connectors.lightning.nwc.client import NwcClient
 from shared.connectors.lightning.pricing.oracle import PriceOracle
 from shared.connectors.lightning.refunds import Refunds, RefundView
 from shared.connectors.lightning.tables import LightningInvoice
+from shared.db.unit_of_work import unit_of_work
 from shared.domain.checkout import CheckoutInput, CheckoutSession
 from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.errors import ProviderError
@@ -111,11 +112,12 @@ class LightningAdapter:
                 lnurl_metadata=metadata,
                 success_url=checkout.success_url,
                 item_code=listing.provider_product_id,
+                metadata=checkout.metadata,
             )
         )
         purchase_reference = renewing.purchase_reference if renewing is not None else issued.payment_hash
         now = datetime.now(UTC)
-        async with self._sessions() as session, session.begin():
+        async with unit_of_work(self._sessions) as session:
             session.add(
                 LightningInvoice(
                     id=uuid.uuid4(),

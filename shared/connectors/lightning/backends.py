@@ -1,6 +1,7 @@
 """What the adapter needs from a Lightning back end (BTCPay Server or Alby Hub over NWC)."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -17,6 +18,7 @@ class InvoiceRequest:
     lnurl_metadata: str
     success_url: str | None
     item_code: str
+    metadata: Mapping[str, str] = field(default_factory=dict)  # the client's, for the invoice
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import typer
 
 from shared.connectors.lightning import invoice_store
 from shared.connectors.lightning.tables import LightningInvoice
-from shared.db.engine import create_engine, session_factory
+from shared.db.engine import command_session
 from shared.db.entitlements import list_user_entitlements
 from shared.settings import Settings, get_settings
 
@@ -30,12 +30,8 @@ lightning_app = typer.Typer(help="Lightning sandboxes: pay, underpay, pay late o
 
 
 async def _invoice_of(settings: Settings, checkout_id: str) -> LightningInvoice | None:
-    engine = create_engine(settings.database_url, pool_size=1)
-    try:
-        async with session_factory(engine)() as session:
-            return await invoice_store.invoice_for_session(session, uuid.UUID(checkout_id))
-    finally:
-        await engine.dispose()
+    async with command_session(settings.database_url) as session:
+        return await invoice_store.invoice_for_session(session, uuid.UUID(checkout_id))
 
 
 def _control(invoice: LightningInvoice, action: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -62,12 +58,8 @@ def _checkout_invoice(settings: Settings, checkout_id: str) -> LightningInvoice:
 
 
 async def _entitlement(settings: Settings, user_id: str, reference: str) -> dict[str, Any] | None:
-    engine = create_engine(settings.database_url, pool_size=1)
-    try:
-        async with session_factory(engine)() as session:
-            found = await list_user_entitlements(session, user_id)
-    finally:
-        await engine.dispose()
+    async with command_session(settings.database_url) as session:
+        found = await list_user_entitlements(session, user_id)
     return next((e for e in found if e["purchase_reference"] == reference), None)
 
 

@@ -18,6 +18,7 @@ from shared.connectors.lightning.invoice_reading import InvoiceStatus, ProviderR
 from shared.connectors.lightning.periods import add_period
 from shared.connectors.lightning.tables import LightningInvoice
 from shared.db.models import BillingCatalog
+from shared.db.unit_of_work import unit_of_work
 from shared.domain.entitlements import EntitlementStatus, EntitlementUpdate
 from shared.domain.errors import ProviderError
 from shared.domain.packs import BillingKind
@@ -38,13 +39,17 @@ class ReceiptValidator:
         async with self._sessions() as session:
             invoice = await invoice_store.invoice_for_check(session, check, lock=False)
         if invoice is None:
+            async with unit_of_work(self._sessions) as session:
+                await invoice_store.record_delivery_outcome(session, check, [])
             return []
         reading = await self.backend_for(invoice).read_invoice(invoice)
-        async with self._sessions() as session, session.begin():
+        async with unit_of_work(self._sessions) as session:
             locked = await invoice_store.invoice_by_id(session, invoice.id, lock=True)
             assert locked is not None
             await record_reading(session, locked, reading)
-            return [settlement_update(locked)] if locked.status in ("settled", "refunded") else []
+            updates = [settlement_update(locked)] if locked.status in ("settled", "refunded") else []
+            await invoice_store.record_delivery_outcome(session, check, updates)
+            return updates
 
     def backend_for(self, invoice: LightningInvoice) -> LightningBackend:
         backend = self._backends.get(invoice.backend)

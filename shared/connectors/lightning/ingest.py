@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.connectors.lightning import invoice_store
 from shared.connectors.lightning.adapter import LightningAdapter
-from shared.connectors.lightning.delivery_targets import SettlementCheck, settlement_check
+from shared.connectors.lightning.delivery_targets import settlement_check
+from shared.db.unit_of_work import unit_of_work
 from shared.domain.entitlements import EntitlementUpdate
 from shared.messaging.raw_deliveries import RawDelivery
 
@@ -22,11 +23,14 @@ async def lightning_updates(
 ) -> list[EntitlementUpdate]:
     check = settlement_check(delivery.source or "", delivery.body, delivery.delivery_id or None)
     if not check.is_known_type:
-        await _record(sessions, check, "ignored: unknown event type", [])
+        async with unit_of_work(sessions) as session:
+            await invoice_store.record_delivery(
+                session, check, "ignored: unknown event type", {"updates": ""}
+            )
         log.info("lightning_delivery_ignored", source=check.source, event_type=check.event_type)
         return []
+    # The re-read, its effect on the invoice and the delivery's record commit in one transaction.
     updates = await adapter.validate_receipt(check)
-    await _record(sessions, check, ",".join(u.status.value for u in updates) or "no effect", updates)
     log.info(
         "lightning_delivery_validated",
         source=check.source,
@@ -35,15 +39,3 @@ async def lightning_updates(
         updates=[(u.user_id, u.provider_product_id, u.status.value) for u in updates],
     )
     return updates
-
-
-async def _record(
-    sessions: async_sessionmaker[AsyncSession],
-    check: SettlementCheck,
-    outcome: str,
-    updates: list[EntitlementUpdate],
-) -> None:
-    async with sessions() as session, session.begin():
-        await invoice_store.record_delivery(
-            session, check, outcome, {"updates": ",".join(u.update_id for u in updates)}
-        )

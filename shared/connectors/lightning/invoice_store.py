@@ -1,6 +1,7 @@
 """Queries and writes on Lightning's tables (and the catalog/entitlement rows they refer to)."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.connectors.lightning.delivery_targets import SettlementCheck
 from shared.connectors.lightning.tables import LightningDelivery, LightningInvoice, LightningRefund
 from shared.db.models import BillingCatalogProvider, UserEntitlement
+from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.provider import Provider
 
 
@@ -130,6 +132,14 @@ async def record_delivery(
             set_={"times_seen": LightningDelivery.times_seen + 1, "outcome": stmt.excluded.outcome},
         )
     )
+
+
+async def record_delivery_outcome(
+    session: AsyncSession, check: SettlementCheck, updates: Sequence[EntitlementUpdate]
+) -> None:
+    """The delivery, with what its re-read led to, in the transaction that recorded the re-read."""
+    outcome = ",".join(u.status.value for u in updates) or "no effect"
+    await record_delivery(session, check, outcome, {"updates": ",".join(u.update_id for u in updates)})
 
 
 async def refund_for_invoice(session: AsyncSession, invoice_id: uuid.UUID) -> LightningRefund | None:

@@ -15,6 +15,7 @@ from shared.connectors.lightning import invoice_store
 from shared.connectors.lightning.backends import LightningBackend
 from shared.connectors.lightning.delivery_targets import SettlementCheck
 from shared.connectors.lightning.tables import LightningInvoice, LightningRefund
+from shared.db.unit_of_work import unit_of_work
 from shared.domain.entitlements import EntitlementStatus, EntitlementUpdate
 from shared.domain.errors import ProviderError
 from shared.domain.provider import Provider
@@ -64,7 +65,7 @@ class Refunds:
         if backend is None:
             raise ProviderError("lightning", f"back end {invoice.backend} is not configured", retryable=True)
         started = await backend.start_refund(invoice, reason)
-        async with self._sessions() as session, session.begin():
+        async with unit_of_work(self._sessions) as session:
             refund = LightningRefund(
                 id=uuid.uuid4(),
                 invoice_id=invoice.id,
@@ -90,15 +91,18 @@ class Refunds:
         assert check.pull_payment_id is not None and check.payout_id is not None
         async with self._sessions() as session:
             refund = await invoice_store.refund_by_pull_payment(session, check.pull_payment_id)
-            if refund is None:
-                return []
-            invoice = await invoice_store.invoice_by_id(session, refund.invoice_id, lock=False)
-            assert invoice is not None
+            invoice = (
+                await invoice_store.invoice_by_id(session, refund.invoice_id, lock=False) if refund else None
+            )
+        if invoice is None:
+            async with unit_of_work(self._sessions) as session:
+                await invoice_store.record_delivery_outcome(session, check, [])
+            return []
         backend = self._backends.get(invoice.backend)
         if backend is None:
             raise ProviderError("lightning", f"back end {invoice.backend} is not configured", retryable=True)
         state = await backend.payout_state(check.pull_payment_id, check.payout_id)
-        async with self._sessions() as session, session.begin():
+        async with unit_of_work(self._sessions) as session:
             refund = await invoice_store.refund_by_pull_payment(session, check.pull_payment_id)
             locked = await invoice_store.invoice_by_id(session, invoice.id, lock=True)
             assert refund is not None and locked is not None
@@ -106,11 +110,13 @@ class Refunds:
             refund.updated_at = datetime.now(UTC)
             if state == PAYOUT_CANCELLED and refund.state == "processing":
                 refund.state = "cancelled"
-            if state != PAYOUT_DONE:
-                return []
-            refund.state = "completed"
-            locked.status = "refunded"
-            return [_revocation(locked, refund.updated_at)]
+            updates = []
+            if state == PAYOUT_DONE:
+                refund.state = "completed"
+                locked.status = "refunded"
+                updates.append(_revocation(locked, refund.updated_at))
+            await invoice_store.record_delivery_outcome(session, check, updates)
+            return updates
 
 
 def _revocation(invoice: LightningInvoice, at: datetime) -> EntitlementUpdate:

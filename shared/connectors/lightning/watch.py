@@ -22,6 +22,7 @@ from shared.connectors.lightning.adapter import LightningAdapter
 from shared.connectors.lightning.http.runtime import lightning_adapter
 from shared.connectors.lightning.nwc.client import payment_notifications
 from shared.connectors.lightning.tables import LightningInvoice
+from shared.db.unit_of_work import unit_of_work
 from shared.domain.errors import ProviderError
 from shared.domain.provider import Provider
 from shared.messaging.raw_deliveries import RawDelivery, publish_raw_delivery
@@ -67,7 +68,7 @@ class LightningPoller:
     async def poll_once(self) -> int:
         """Re-read every invoice whose poll is due; publish those the provider sees differently."""
         now = datetime.now(UTC)
-        async with self._ctx.sessions() as session, session.begin():
+        async with unit_of_work(self._ctx.sessions) as session:
             due = await invoice_store.claim_due_for_poll(session, now, POLL_BATCH)
             for invoice in due:
                 self._schedule_next(invoice, now)

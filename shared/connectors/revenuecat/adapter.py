@@ -10,7 +10,11 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.connectors.revenuecat.checkout_links import hosted_paywall_url, web_purchase_link
+from shared.connectors.revenuecat.checkout_links import (
+    checkout_attributes,
+    hosted_paywall_url,
+    web_purchase_link,
+)
 from shared.connectors.revenuecat.client import PROVIDER, RevenueCatClient
 from shared.connectors.revenuecat.customer_info import CustomerInfo
 from shared.connectors.revenuecat.events import RevenueCatEvent, RevenueCatWebhook
@@ -28,14 +32,13 @@ from shared.connectors.revenuecat.pack_mapping import (
 )
 from shared.connectors.revenuecat.snapshot import product_states, updates_from_snapshot
 from shared.connectors.revenuecat.users import app_user_id_for
-from shared.db.entitlements import apply_entitlement_update
 from shared.db.models import BillingCatalogProvider, UserEntitlement
 from shared.domain.checkout import CheckoutInput, CheckoutSession
 from shared.domain.entitlements import EntitlementStatus, EntitlementUpdate
 from shared.domain.errors import ProviderError
 from shared.domain.packs import MicroSaasPack
 from shared.domain.provider import Provider
-from shared.messaging.topics import Topics
+from shared.messaging.entitlement_updates import EntitlementUpdatePublisher
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -45,10 +48,15 @@ class RevenueCatAdapter:
     """Talks to RevenueCat by base URL from settings; the sandbox and the real API look the same."""
 
     def __init__(
-        self, settings: Settings, http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+        self,
+        settings: Settings,
+        http: httpx.AsyncClient,
+        sessions: async_sessionmaker[AsyncSession],
+        updates: EntitlementUpdatePublisher,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
+        self._updates = updates
         self.client = RevenueCatClient.from_settings(settings, http)
 
     async def sync_catalog(self, packs: Sequence[MicroSaasPack]) -> dict[str, Any]:
@@ -78,6 +86,9 @@ class RevenueCatAdapter:
             if token
             else None
         )
+        if checkout.metadata:
+            attributes = checkout_attributes(checkout.metadata, int(datetime.now(UTC).timestamp() * 1000))
+            await self.client.update_subscriber_attributes(app_user_id, attributes)
         return CheckoutSession(
             id=uuid.uuid4(),
             user_id=checkout.user_id,
@@ -130,20 +141,19 @@ class RevenueCatAdapter:
             raise ProviderError(PROVIDER, f"unexpected CustomerInfo shape: {exc}", retryable=False) from exc
 
     async def revoke_entitlement(self, user_id: str, purchase_reference: str, reason: str) -> None:
-        """Mark the user's RevenueCat entitlements with this reference revoked here, with ``reason``.
+        """Propose revoking the user's RevenueCat entitlements with this reference, with ``reason``.
 
         RevenueCat has no revoke-by-reference for store purchases (the store keeps billing until the
         customer cancels or support refunds), so this only changes our ledger and announces
-        ``entitlement.revoked``. A later RevenueCat event whose snapshot reports the product active
+        ``entitlement.revoked``: the update goes on the user's partition and the worker applies it
+        like any other. A later RevenueCat event whose snapshot reports the product active
         re-activates it: cancel or refund in the store to make a revoke final.
         """
-        topic = Topics(self._settings.namespace).entitlements
-        now = datetime.now(UTC)
-        async with self._sessions() as session, session.begin():
+        async with self._sessions() as session:
             rows = await session.execute(
-                select(UserEntitlement.catalog_id, BillingCatalogProvider.provider_product_id)
+                select(BillingCatalogProvider.provider_product_id)
                 .join(
-                    BillingCatalogProvider,
+                    UserEntitlement,
                     (BillingCatalogProvider.catalog_id == UserEntitlement.catalog_id)
                     & (BillingCatalogProvider.provider == Provider.REVENUECAT.value),
                 )
@@ -153,11 +163,13 @@ class RevenueCatAdapter:
                     UserEntitlement.purchase_reference == purchase_reference,
                 )
             )
-            products = sorted({product for _, product in rows.all()})
-            if not products:
-                raise LookupError(f"user {user_id} has no RevenueCat entitlement {purchase_reference!r}")
-            for product in products:
-                update = EntitlementUpdate(
+            products = sorted(set(rows.scalars().all()))
+        if not products:
+            raise LookupError(f"user {user_id} has no RevenueCat entitlement {purchase_reference!r}")
+        now = datetime.now(UTC)
+        await self._updates.publish(
+            [
+                EntitlementUpdate(
                     update_id=f"revoke:{uuid.uuid4()}",
                     provider=Provider.REVENUECAT,
                     provider_event_type="LOCAL_REVOKE",
@@ -168,8 +180,10 @@ class RevenueCatAdapter:
                     occurred_at=now,
                     reason=f"revoked locally: {reason}",
                 )
-                await apply_entitlement_update(session, update, topic)
-        log.info("entitlement_revoked_locally", user_id=user_id, purchase_reference=purchase_reference)
+                for product in products
+            ]
+        )
+        log.info("entitlement_revocation_proposed", user_id=user_id, purchase_reference=purchase_reference)
 
 
 def _as_event(event: Any) -> RevenueCatEvent:

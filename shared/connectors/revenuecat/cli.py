@@ -19,7 +19,7 @@ import typer
 from shared.connectors.revenuecat.pack_mapping import listing_for_pack
 from shared.connectors.revenuecat.users import app_user_id_for
 from shared.db.catalog import find_pack_by_slug
-from shared.db.engine import create_engine, session_factory
+from shared.db.engine import command_session
 from shared.db.entitlements import list_user_entitlements
 from shared.settings import Settings, get_settings
 
@@ -81,13 +81,9 @@ def sandbox_command(env: dict[str, str], settings: Settings) -> list[str] | None
 
 async def _product_of(settings: Settings, pack_slug: str) -> tuple[str, str]:
     """The pack's RevenueCat product id and billing kind, from our catalog."""
-    engine = create_engine(settings.database_url, pool_size=1)
-    try:
-        async with session_factory(engine)() as session:
-            pack = await find_pack_by_slug(session, pack_slug)
-            listing = await listing_for_pack(session, pack.id) if pack else None
-    finally:
-        await engine.dispose()
+    async with command_session(settings.database_url) as session:
+        pack = await find_pack_by_slug(session, pack_slug)
+        listing = await listing_for_pack(session, pack.id) if pack else None
     if pack is None or listing is None:
         raise typer.BadParameter(f"no pack {pack_slug!r} sold on RevenueCat", param_hint="PACK_SLUG")
     return listing.product_id, pack.billing_kind
@@ -102,12 +98,8 @@ def _simulate(settings: Settings, kind: str, body: dict[str, Any]) -> dict[str, 
 
 
 async def _entitlement_of(settings: Settings, user_id: str, pack_slug: str) -> dict[str, Any] | None:
-    engine = create_engine(settings.database_url, pool_size=1)
-    try:
-        async with session_factory(engine)() as session:
-            entitlements = await list_user_entitlements(session, user_id)
-    finally:
-        await engine.dispose()
+    async with command_session(settings.database_url) as session:
+        entitlements = await list_user_entitlements(session, user_id)
     return next((e for e in entitlements if e["pack_slug"] == pack_slug), None)
 
 

@@ -107,6 +107,11 @@ class RevenueCatClient:
         path = f"/v1/subscribers/{quote(app_user_id, safe='')}"
         return await self._call("GET", path, key=self._api_key)
 
+    async def update_subscriber_attributes(self, app_user_id: str, body: dict[str, Any]) -> None:
+        """``POST /v1/subscribers/{id}/attributes`` (``{"attributes": {name: {value, updated_at_ms}}}``)."""
+        path = f"/v1/subscribers/{quote(app_user_id, safe='')}/attributes"
+        await self._call("POST", path, key=self._api_key, json=body)
+
     async def list_v2(self, collection: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
         """Every item of a project collection (``products``, ``entitlements``, ...), all pages."""
         items: list[dict[str, Any]] = []

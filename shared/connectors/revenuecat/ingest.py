@@ -11,6 +11,7 @@ from shared.connectors.revenuecat.adapter import RevenueCatAdapter
 from shared.connectors.revenuecat.event_log import record_unapplied_event
 from shared.connectors.revenuecat.events import RevenueCatEvent, RevenueCatWebhook
 from shared.connectors.revenuecat.normalize import Handling, is_known_type, rule_for
+from shared.db.unit_of_work import unit_of_work
 from shared.domain.entitlements import EntitlementUpdate
 
 log = structlog.get_logger(__name__)
@@ -47,7 +48,7 @@ async def _record_without_effect(
 ) -> None:
     event = webhook.event
     reason = _unapplied_reason(event)
-    async with sessions() as session, session.begin():
+    async with unit_of_work(sessions) as session:
         first = await record_unapplied_event(
             session,
             event_id=event.id,

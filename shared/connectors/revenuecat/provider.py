@@ -53,7 +53,7 @@ class RevenueCatProvider:
         return True
 
     def connector(self, resources: ProviderResources) -> BillingConnector:
-        return RevenueCatAdapter(resources.settings, resources.http, resources.sessions)
+        return RevenueCatAdapter(resources.settings, resources.http, resources.sessions, resources.updates)
 
     def catalog(self, resources: ProviderResources) -> ProviderCatalog | None:
         settings = resources.settings

@@ -41,7 +41,8 @@ class BtcpayBackend:
     async def create_invoice(self, request: InvoiceRequest) -> IssuedInvoice:
         created = await self._client.create_invoice(
             amount_btc=Decimal(request.amount_msat) / MSAT_PER_BTC,
-            metadata={
+            metadata={  # the client's metadata; ours win (orderId ties the invoice to the session)
+                **request.metadata,
                 "orderId": request.order_id,
                 "itemDesc": request.description,
                 "itemCode": request.item_code,

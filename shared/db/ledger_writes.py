@@ -1,0 +1,106 @@
+"""The ledger's writes for a whole batch: one statement per table, arrays bound through ``unnest``."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+CLAIM_EVENTS = text(
+    "INSERT INTO processed_events (provider, provider_event_id) "
+    "SELECT * FROM unnest(CAST(:providers AS text[]), CAST(:ids AS text[])) "
+    "ON CONFLICT DO NOTHING RETURNING provider, provider_event_id"
+)
+UPSERT_ENTITLEMENTS = text(
+    "INSERT INTO user_entitlements (id, user_id, catalog_id, source_provider, purchase_reference, status, "
+    "activated_at, expires_at, last_event_at, status_reason, updated_at) "
+    "SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:users AS text[]), CAST(:catalogs AS uuid[]), "
+    "CAST(:providers AS text[]), CAST(:references AS text[]), CAST(:statuses AS text[]), "
+    "CAST(:activated AS timestamptz[]), CAST(:expires AS timestamptz[]), "
+    "CAST(:last_events AS timestamptz[]), CAST(:reasons AS text[]), CAST(:updated AS timestamptz[])) "
+    "ON CONFLICT (id) DO UPDATE SET status = excluded.status, activated_at = excluded.activated_at, "
+    "expires_at = excluded.expires_at, last_event_at = excluded.last_event_at, "
+    "status_reason = excluded.status_reason, updated_at = excluded.updated_at"
+)
+# WITH ORDINALITY + ORDER BY: the outbox's identity ``seq`` follows the order the events happened in.
+INSERT_OUTBOX = text(
+    "INSERT INTO outbox (id, topic, key, event_type, payload, attempts) "
+    "SELECT id, topic, key, event_type, CAST(payload AS jsonb), 0 FROM unnest(CAST(:ids AS uuid[]), "
+    "CAST(:topics AS text[]), CAST(:keys AS text[]), CAST(:types AS text[]), CAST(:payloads AS text[])) "
+    "WITH ORDINALITY AS o(id, topic, key, event_type, payload, n) ORDER BY n"
+)
+
+
+@dataclass
+class LedgerEntitlement:
+    """One entitlement as the batch sees it: loaded (FOR UPDATE) or new, changed in memory."""
+
+    id: uuid.UUID
+    user_id: str
+    catalog_id: uuid.UUID
+    source_provider: str
+    purchase_reference: str
+    status: str
+    activated_at: datetime | None
+    expires_at: datetime | None
+    last_event_at: datetime
+    status_reason: str | None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    id: uuid.UUID
+    topic: str
+    key: str
+    event_type: str
+    payload: dict[str, object]
+
+
+async def claim_events(session: AsyncSession, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Record the (provider, event id) keys as processed; returns those that were not already."""
+    if not keys:
+        return set()
+    rows = await session.execute(
+        CLAIM_EVENTS, {"providers": [p for p, _ in keys], "ids": [i for _, i in keys]}
+    )
+    return {(provider, event_id) for provider, event_id in rows}
+
+
+async def upsert_entitlements(session: AsyncSession, rows: Sequence[LedgerEntitlement]) -> None:
+    if not rows:
+        return
+    await session.execute(
+        UPSERT_ENTITLEMENTS,
+        {
+            "ids": [r.id for r in rows],
+            "users": [r.user_id for r in rows],
+            "catalogs": [r.catalog_id for r in rows],
+            "providers": [r.source_provider for r in rows],
+            "references": [r.purchase_reference for r in rows],
+            "statuses": [r.status for r in rows],
+            "activated": [r.activated_at for r in rows],
+            "expires": [r.expires_at for r in rows],
+            "last_events": [r.last_event_at for r in rows],
+            "reasons": [r.status_reason for r in rows],
+            "updated": [r.updated_at for r in rows],
+        },
+    )
+
+
+async def insert_outbox(session: AsyncSession, events: Sequence[OutboxEvent]) -> None:
+    if not events:
+        return
+    await session.execute(
+        INSERT_OUTBOX,
+        {
+            "ids": [e.id for e in events],
+            "topics": [e.topic for e in events],
+            "keys": [e.key for e in events],
+            "types": [e.event_type for e in events],
+            "payloads": [orjson.dumps(e.payload).decode() for e in events],
+        },
+    )
