@@ -36,7 +36,7 @@ async def btc_rates(oracle: PriceOracle | None, views: Iterable[dict[str, Any]])
     """Today's BTC price in every fiat currency the views use; a rate that cannot be had is left out."""
     if oracle is None:
         return {}
-    currencies = {view["price"]["currency"] for view in views}
+    currencies = {view["default_price"]["currency"] for view in views}
     for view in views:
         currencies |= {p["price"]["currency"] for p in view["providers"].values() if p["price"]}
     rates = {currency: await btc_rate(oracle, currency) for currency in sorted(currencies - {"BTC"})}
@@ -58,7 +58,7 @@ def card(
     view: dict[str, Any], catalog: Mapping[str, StoredPack], rates: dict[str, Decimal]
 ) -> dict[str, Any]:
     """The view plus what the templates print: icon, price text per provider, bundle saving."""
-    fiat_currency = view["price"]["currency"]
+    fiat_currency = view["default_price"]["currency"]
     listings = []
     for name, listing in view["providers"].items():
         entry: dict[str, Any] = {
