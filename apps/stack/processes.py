@@ -154,7 +154,8 @@ def running_services(
                 child.kill()
 
 
-async def wait_for_http(url: str, timeout_s: float = 30) -> None:
+async def wait_for_http(url: str, timeout_s: float = 180) -> None:
+    """Poll until ``url`` answers 200; generous, since services start slowly on a loaded machine."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     async with httpx.AsyncClient() as client:
         while True:
