@@ -2,6 +2,7 @@
 
 import httpx
 
+from shared.connectors.lightning.tables import LightningInvoice
 from tests.conftest import Stack
 from tests.infra.lightning import (
     BtcpaySandbox,
@@ -9,8 +10,10 @@ from tests.infra.lightning import (
     checkout,
     entitlement_event,
     invoice_in_status,
+    invoice_row,
     lightning_pack,
 )
+from tests.infra.waiting import eventually
 
 
 async def _no_entitlement(stack: Stack, http: httpx.AsyncClient, user_id: str) -> None:
@@ -41,8 +44,16 @@ async def test_partial_payment_is_recorded_and_grants_nothing(
 
     await btcpay.pay(await btcpay.invoice_id_for(session["id"]), amountMsat=400_000)
 
-    row = await invoice_in_status(stack.sessions, session["id"], "partially_paid")
-    assert (row.provider_additional_status, row.amount_paid_msat) == ("PaidPartial", 400_000)
+    async def partially_paid() -> LightningInvoice | None:
+        # The re-read takes two GETs (invoice, payment methods): one reading may see the payment
+        # before BTCPay's PaidPartial; the next delivery's re-read records it.
+        row = await invoice_row(stack.sessions, session["id"])
+        return (
+            row if (row.status, row.provider_additional_status) == ("partially_paid", "PaidPartial") else None
+        )
+
+    row = await eventually(partially_paid, what="invoice partially paid (PaidPartial)")
+    assert row.amount_paid_msat == 400_000
     await _no_entitlement(stack, http, user_id)
 
 
