@@ -84,7 +84,9 @@ async def test_webhooks_during_a_postgres_outage_are_applied_after_it_and_none_i
                 extra_service(stack, "ingest", f"{namespace}ingest", **proxied),
                 extra_service(stack, "worker", f"{namespace}worker", **proxied),
             ):
-                await wait_for_http(f"http://127.0.0.1:{gateway_port}/healthz")
+                await wait_for_http(
+                    f"http://127.0.0.1:{gateway_port}/healthz", timeout_s=120
+                )  # a busy machine
                 warm_up = f"user-{uuid.uuid4().hex[:12]}"
                 event = await rc.simulate(
                     "purchase", app_user_id=f"rc_{warm_up}", product_id=product, webhook_url=webhook_url
