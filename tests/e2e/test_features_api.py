@@ -40,6 +40,9 @@ packs:
 async def suffix(stack: Stack) -> str:
     suffix = unique_suffix()
     await apply_catalog(stack, _catalog(suffix))
+    # Its change events bump the catalog version when the relay publishes them; a read racing
+    # that bump is (rightly) not cached, so tests start after it.
+    await stack.published.wait_for(stack.topics.catalog_changes, lambda r: r.key == f"duo-{suffix}".encode())
     return suffix
 
 
