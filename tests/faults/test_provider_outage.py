@@ -33,7 +33,7 @@ async def lightning_applied_at(stack: FaultStack, prefix: str) -> dict[str, floa
         return {user: updated.timestamp() for user, updated in rows.all()}
 
 
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(600)
 async def test_provider_outage_is_retried_and_revenuecat_does_not_delay_lightning(
     stack: FaultStack,
 ) -> None:
