@@ -49,6 +49,17 @@ async def publish_raw_delivery(producer: AIOKafkaProducer, topic: str, delivery:
     await producer.send_and_wait(topic, value=delivery.body, key=delivery.key, headers=headers)
 
 
+def provider_named_by(record: ConsumerRecord[bytes, bytes]) -> Provider | None:
+    """The configured provider a record's header names; None when it names none we know."""
+    for name, value in record.headers:
+        if name == RawDeliveryHeader.PROVIDER:
+            try:
+                return Provider(bytes(value).decode())
+            except ValueError:
+                return None
+    return None
+
+
 def raw_delivery_of(record: ConsumerRecord[bytes, bytes]) -> RawDelivery:
     """The typed delivery behind a consumed record; ``ValueError`` when it is not one of ours."""
     headers = {name: bytes(value).decode() for name, value in record.headers}
