@@ -114,6 +114,7 @@ async def active_customers(stack: FaultStack, driver: LoadDriver, count: int) ->
     for _ in range(count):
         app_user_id, product = f"rc_{driver.load.user_id('rc')}", sorted(stack.packs.revenuecat)[0]
         driver.load.revenuecat_customers[app_user_id] = product
+        driver.load.reserved_customers.add(app_user_id)  # a renewal by the load would undo its refund
         await driver.simulate("purchase", app_user_id, product)
         bought.append((app_user_id, product))
     deadline = time.monotonic() + 120

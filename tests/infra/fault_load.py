@@ -43,6 +43,8 @@ class Load:
     revenuecat_events: list[str] = field(default_factory=list)
     # app user id → products it bought (each user buys one product, then lives with it)
     revenuecat_customers: dict[str, str] = field(default_factory=dict)
+    # customers a scenario drives itself (refunds it then checks): the load never renews or cancels them
+    reserved_customers: set[str] = field(default_factory=set)
     lightning: list[LightningPurchase] = field(default_factory=list)
     failures: Counter[str] = field(default_factory=Counter)
     _users: "itertools.count[int]" = field(default_factory=itertools.count)
@@ -105,7 +107,7 @@ class LoadDriver:
 
     async def _revenuecat_action(self) -> None:
         load = self.load
-        customers = list(load.revenuecat_customers.items())
+        customers = [c for c in load.revenuecat_customers.items() if c[0] not in load.reserved_customers]
         if customers and load.rng.random() < 0.35:
             app_user_id, product = load.rng.choice(customers)
             kind = load.rng.choice(("renewal", "cancellation"))
