@@ -26,19 +26,19 @@ def kill_and_restart(stack: FaultStack, service: str) -> Callable[[], Awaitable[
     return fault
 
 
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(600)
 async def test_worker_sigkilled_mid_batch_loses_and_duplicates_nothing(stack: FaultStack) -> None:
     outcome = await run_under_fault(stack, "worker-sigkill", kill_and_restart(stack, "worker"))
     outcome.settled.figures.assert_clean()
 
 
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(600)
 async def test_ingest_sigkilled_loses_and_duplicates_nothing(stack: FaultStack) -> None:
     outcome = await run_under_fault(stack, "ingest-sigkill", kill_and_restart(stack, "ingest"))
     outcome.settled.figures.assert_clean()
 
 
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(600)
 async def test_gateway_sigkilled_webhooks_are_redelivered_and_land_once(stack: FaultStack) -> None:
     outcome = await run_under_fault(stack, "gateway-sigkill", kill_and_restart(stack, "gateway"))
     outcome.settled.figures.assert_clean()
@@ -56,7 +56,7 @@ async def stable_members(stack: FaultStack, group: str) -> int:
     return len(members) if state == "Stable" else 0
 
 
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(600)
 async def test_second_worker_joins_then_first_is_sigkilled_rebalance_loses_nothing(
     stack: FaultStack,
 ) -> None:

@@ -145,7 +145,7 @@ async def settle(
     *,
     healed_at: float,
     dead_letters_before: int,
-    timeout_s: float = 150,
+    timeout_s: float = 240,
 ) -> Settled:
     """Wait for quiescence (or ``timeout_s``), then count everything the invariants forbid.
 

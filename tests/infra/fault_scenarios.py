@@ -36,7 +36,7 @@ async def run_under_fault(
     *,
     at_s: float = 6.0,
     duration_s: float = 20.0,
-    timeout_s: float = 150.0,
+    timeout_s: float = 240.0,
     driver: LoadDriver | None = None,
 ) -> Outcome:
     """Load for ``duration_s`` with ``fault`` started at ``at_s`` (it returns once healed), then settle."""
