@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
+from tenacity import retry, retry_if_result, stop_after_delay, wait_exponential
 
 from shared.settings import Settings
+
+DESCRIBE_PATIENCE_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,24 @@ class Topics:
         return [*self.dead_letter_topics(), self.audit_anchors]
 
 
+async def _describe_all(
+    admin: AIOKafkaAdminClient, names: list[str], keys: list[str]
+) -> dict[str, dict[str, str]]:
+    """Like ``describe_topic_configs``, but waits a little for topics the broker lists yet cannot describe.
+
+    A topic created a moment ago reaches the broker's config view through its metadata log a little
+    later; skipping it would leave a 24 h dead-letter topic unaligned until the next start.
+    """
+    describe = retry(
+        retry=retry_if_result(lambda described: set(described) != set(names)),
+        stop=stop_after_delay(DESCRIBE_PATIENCE_S),
+        wait=wait_exponential(multiplier=0.05, max=1.0),
+        retry_error_callback=lambda state: state.outcome.result() if state.outcome else {},
+    )(describe_topic_configs)
+    described: dict[str, dict[str, str]] = await describe(admin, names, keys)
+    return described
+
+
 def topic_configs(settings: Settings, *, long_lived: bool) -> dict[str, str]:
     configs = {"min.insync.replicas": str(settings.kafka_min_insync_replicas)}
     if long_lived:
@@ -101,7 +122,7 @@ async def ensure_topics(settings: Settings) -> None:
 async def _align_long_lived_configs(admin: AIOKafkaAdminClient, settings: Settings, names: list[str]) -> None:
     """Existing DLQ and anchor topics (created with the broker's 24 h retention, say) get our configs."""
     wanted = topic_configs(settings, long_lived=True)
-    current = await describe_topic_configs(admin, names, list(wanted))
+    current = await _describe_all(admin, names, list(wanted))
     stale = [name for name in names if name in current and current[name] != wanted]
     if stale:
         # AlterConfigs replaces a topic's overrides: send every one we own, nothing else is set.
