@@ -39,6 +39,7 @@ def build_app(settings: Settings) -> FastStream:
         sessions,
         producer,
         FeatureCache(redis, settings.namespace),
+        kafka_bootstrap=settings.kafka_bootstrap,
         batch_size=settings.outbox_batch_size,
         idle_interval_s=settings.outbox_poll_interval_s,
         topic_wait_s=settings.outbox_topic_wait_s,

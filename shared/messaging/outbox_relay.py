@@ -6,8 +6,13 @@ transaction, so no idle connection can keep it and stall every relay.
 
 A row that cannot be published (its topic does not exist, the broker refused it) gets
 ``attempts``/``last_error`` and parks its key with a backoff; later rows of that key wait behind
-it (per-user order), rows of every other key keep flowing. A crash between publish and mark
-re-publishes with the same CloudEvent id, which subscribers dedupe on.
+it (per-user order), rows of every other key keep flowing.
+
+No event is sent twice. Every round draws a number from the ``outbox_relay_rounds`` sequence
+(nextval outlives a rolled-back round). A relay that cannot vouch for the round before its own —
+it has just started, its last commit failed, or the number it drew is not its previous one plus one,
+so another relay ran in between — first reads back the tails of the pending rows' topics
+(shared/messaging/published_tail.py) and marks the rows it finds there instead of sending them again.
 
 Feature caches are invalidated before an event becomes visible (shared/entitlement_cache.py).
 Redis being down does not hold events back: the relay publishes anyway, marks the cache stale,
@@ -26,7 +31,7 @@ from typing import Protocol
 
 import orjson
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,6 +39,7 @@ from shared.db.models import Outbox
 from shared.db.unit_of_work import unit_of_work
 from shared.domain.cloudevents import CLOUDEVENT_CONTENT_TYPE
 from shared.messaging.failures import Failure, classify_failure
+from shared.messaging.published_tail import ids_on_topic_tails
 from shared.observability.metrics import OUTBOX_PUBLISHED
 
 log = structlog.get_logger(__name__)
@@ -60,12 +66,16 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         cache: CacheInvalidation,
         *,
+        kafka_bootstrap: str,
         batch_size: int,
         idle_interval_s: float,
         topic_wait_s: float,
     ) -> None:
         self._sessions = sessions
         self._producer = producer
+        self._kafka_bootstrap = kafka_bootstrap
+        self._last_round: int | None = None  # the round number this relay drew last
+        self._last_round_committed = False
         self._cache = cache
         self._cache_stale = True
         self._next_cache_recovery = 0.0  # monotonic time of the next try while the cache is stale
@@ -102,16 +112,21 @@ class OutboxRelay:
             leader = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": RELAY_LOCK_KEY})
             if not leader:
                 return 0
+            vouched = await self._start_round(session)
             rows = await self._pending_rows(session)
             if not rows:
                 await self._recover_stale_cache()
+                self._last_round_committed = True
                 return 0
             await self._invalidate_caches(rows)
-            published, failed = await self._publish_in_key_order(rows)
-            if published:
+            found = [] if vouched else await self._found_on_topics(rows)
+            found_ids = {row.id for row in found}
+            to_send = [row for row in rows if row.id not in found_ids]
+            published, failed = await self._publish_in_key_order(to_send)
+            if published or found:
                 await session.execute(
                     update(Outbox)
-                    .where(Outbox.id.in_([row.id for row in published]))
+                    .where(Outbox.id.in_([row.id for row in [*found, *published]]))
                     .values(published_at=datetime.now(UTC), attempts=Outbox.attempts + 1)
                 )
             for row, error in failed:
@@ -120,9 +135,43 @@ class OutboxRelay:
                     .where(Outbox.id == row.id)
                     .values(attempts=Outbox.attempts + 1, last_error=_describe(error)[:2000])
                 )
+        # A send that failed may still have reached the broker (its ack was lost): check next round.
+        self._last_round_committed = not failed
         self._record_outcomes(published, failed)
         OUTBOX_PUBLISHED.inc(len(published))
         return len(published)
+
+    async def _start_round(self, session: AsyncSession) -> bool:
+        """Draw this round's number; True if the previous round is known to be ours and committed."""
+        number = await session.scalar(text("SELECT nextval('outbox_relay_rounds')"))
+        follows_mine = self._last_round is not None and number == self._last_round + 1
+        vouched = self._last_round_committed and follows_mine
+        self._last_round, self._last_round_committed = number, False
+        return vouched
+
+    async def _found_on_topics(self, rows: Sequence[Outbox]) -> list[Outbox]:
+        """Pending rows a round nobody vouches for has already put on their topic."""
+        # One such round published at most one batch, of this relay's size or a peer's.
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in {row.topic for row in rows}
+            for partition in await self._partitions_if_any(topic)  # an unknown topic holds nothing we sent
+        ]
+        on_topics = await ids_on_topic_tails(self._kafka_bootstrap, partitions, tail=2 * self._batch_size)
+        found = [row for row in rows if str(row.id) in on_topics]
+        if found:
+            log.warning("outbox_rows_found_already_published", rows=len(found), first_seq=found[0].seq)
+        return found
+
+    async def _partitions_if_any(self, topic: str) -> set[int]:
+        """The topic's partitions; none if it does not appear within ``topic_wait_s``."""
+        try:  # bounded: an unknown topic would otherwise hold the round for the client's timeout
+            partitions: set[int] = await asyncio.wait_for(
+                self._producer.partitions_for(topic), self._topic_wait_s
+            )
+        except TimeoutError:
+            return set()
+        return partitions
 
     async def _pending_rows(self, session: AsyncSession) -> Sequence[Outbox]:
         now = time.monotonic()
@@ -183,10 +232,8 @@ class OutboxRelay:
         return published, failed
 
     async def _publish(self, row: Outbox) -> None:
-        try:  # bounded: an unknown topic would otherwise hold the round for the client's timeout
-            await asyncio.wait_for(self._producer.partitions_for(row.topic), self._topic_wait_s)
-        except TimeoutError:
-            raise LookupError(f"topic {row.topic!r} not found within {self._topic_wait_s}s") from None
+        if not await self._partitions_if_any(row.topic):
+            raise LookupError(f"topic {row.topic!r} not found within {self._topic_wait_s}s")
         delivery = await self._producer.send(
             row.topic,
             value=orjson.dumps(row.payload),

@@ -179,12 +179,12 @@ async def settle(
     unannounced = sum(1 for user, _, ref in expected if activations[(user, ref)] == 0)
     figures.lost = wrong + unannounced
     figures.unexpected = sum(1 for key in ledger if key not in expected)
-    # The relay is at-least-once: a crash or outage between the Kafka ack and marking the row sends the
-    # same event again under the same id (consumers dedupe by id, docs/events.md). Counted, not asserted;
-    # an id with two different events, or a second activation event, is a duplicate.
+    # A duplicate is any CloudEvent id seen twice (the relay checks the topic after a round it cannot
+    # vouch for, shared/messaging/outbox_relay.py), an id carrying two different events, or a second
+    # activation event for one purchase.
     republished = sum(n - 1 for n in ids.values())
     extra_activations = sum(n - 1 for n in activations.values() if n)
-    figures.duplicated = conflicting_ids + extra_activations
+    figures.duplicated = republished + conflicting_ids + extra_activations
     figures.dead_lettered = dead_letters(stack) - dead_letters_before
     if recovered_at is not None:
         figures.recovery_s = max(0.0, recovered_at - healed_at)

@@ -1,12 +1,14 @@
 """The outbox relay against the real Postgres, Kafka and Redis: Redis down does not stop
 publication and leaves no revoked user allowed; a failing row blocks only its own key; no
-advisory lock outlives a round. Each test has its own database (one relay per database)."""
+advisory lock outlives a round; a round whose marking failed is not sent again, by it or by another
+relay. Each test has its own database (one relay per database)."""
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -74,7 +76,13 @@ async def _stop(task: asyncio.Task[None]) -> None:
 
 def _relay(bench: RelayBench, cache: FeatureCache, *, topic_wait_s: float = 2.0) -> OutboxRelay:
     return OutboxRelay(
-        bench.sessions, bench.producer, cache, batch_size=50, idle_interval_s=0.05, topic_wait_s=topic_wait_s
+        bench.sessions,
+        bench.producer,
+        cache,
+        kafka_bootstrap=bench.settings.kafka_bootstrap,
+        batch_size=50,
+        idle_interval_s=0.05,
+        topic_wait_s=topic_wait_s,
     )
 
 
@@ -237,3 +245,101 @@ async def _create_topic(bootstrap: str, name: str) -> None:
         await admin.create_topics([NewTopic(name, 1, 1)])
     finally:
         await admin.close()
+
+
+class _CutsDatabaseAfterFirstSend:
+    """The relay's producer, closing the relay's Postgres proxy once the first send is acked:
+    the round's sends reach Kafka, its marking of the rows cannot commit."""
+
+    def __init__(self, producer: AIOKafkaProducer, database_proxy: ClosableProxy) -> None:
+        self._producer = producer
+        self._proxy = database_proxy
+        self._cut = False
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return await self._producer.partitions_for(topic)  # type: ignore[no-any-return]
+
+    async def send(self, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+        delivery: asyncio.Future[Any] = await self._producer.send(*args, **kwargs)
+        await delivery
+        if not self._cut:
+            self._cut = True
+            await self._proxy.close()
+        return delivery
+
+
+async def _proxied_relay(bench: RelayBench, redis: Redis) -> tuple[OutboxRelay, ClosableProxy]:
+    """A relay whose database connection goes through a proxy and is cut after its first send."""
+    proxy = ClosableProxy("127.0.0.1", 55432)
+    await proxy.open()
+    engine = create_engine(database_url(bench.database, port=proxy.port))
+    producer = cast(AIOKafkaProducer, _CutsDatabaseAfterFirstSend(bench.producer, proxy))
+    relay = OutboxRelay(
+        session_factory(engine),
+        producer,
+        FeatureCache(redis, bench.settings.namespace),
+        kafka_bootstrap=bench.settings.kafka_bootstrap,
+        batch_size=50,
+        idle_interval_s=0.05,
+        topic_wait_s=2.0,
+    )
+    return relay, proxy
+
+
+async def _users_rows(bench: RelayBench, users: int, per_user: int) -> list[Outbox]:
+    names = [f"user-{uuid.uuid4().hex[:10]}" for _ in range(users)]
+    topic = bench.topics.entitlements
+    rows = [(topic, name, "entitlement.activated") for _ in range(per_user) for name in names]
+    return await _write(bench, rows)
+
+
+async def _each_published_once(bench: RelayBench, rows: list[Outbox]) -> None:
+    await bench.published.caught_up()
+    ids = _ids_on(bench, bench.topics.entitlements)
+    assert sorted(ids) == sorted(str(row.id) for row in rows)  # every row, none twice
+    for row in rows:
+        assert (await _stored(bench, row)).published_at is not None
+
+
+async def test_a_relay_whose_marking_failed_does_not_send_the_round_again(bench: RelayBench) -> None:
+    redis = create_redis(bench.settings)
+    relay, proxy = await _proxied_relay(bench, redis)
+    try:
+        rows = await _users_rows(bench, users=5, per_user=4)
+        with pytest.raises(Exception):  # noqa: B017 - whatever the cut connection raises
+            await relay.publish_pending()
+        await bench.published.caught_up()
+        assert len(_ids_on(bench, bench.topics.entitlements)) == len(rows)  # sent, not marked
+
+        await proxy.open()
+        await _eventually(lambda: _round_published(relay), "a round once Postgres is back")
+        await _each_published_once(bench, rows)
+    finally:
+        await proxy.close()
+        await redis.aclose()
+
+
+async def test_a_relay_notices_that_another_ran_a_round_it_could_not_commit(bench: RelayBench) -> None:
+    redis = create_redis(bench.settings)
+    survivor = _relay(bench, FeatureCache(redis, bench.settings.namespace))
+    crashed, proxy = await _proxied_relay(bench, redis)
+    try:
+        first = await _users_rows(bench, users=3, per_user=2)
+        assert await survivor.publish_pending() == len(first)  # a clean round: it vouches for it
+        second = await _users_rows(bench, users=3, per_user=2)
+        with pytest.raises(Exception):  # noqa: B017 - the other relay dies mid-round
+            await crashed.publish_pending()
+
+        await survivor.publish_pending()
+        await _each_published_once(bench, first + second)
+    finally:
+        await proxy.close()
+        await redis.aclose()
+
+
+async def _round_published(relay: OutboxRelay) -> bool:
+    try:
+        await relay.publish_pending()
+    except Exception:  # the pool may still hand out a connection the proxy cut
+        return False
+    return True
