@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from apps.stack.processes import (
@@ -26,6 +28,17 @@ from shared.domain.provider import Provider
 from shared.messaging.topics import Topics
 from shared.settings import Settings
 from tests.infra.topic_collector import TopicCollector
+
+# Properties run the same 500 examples everywhere: a property that fails, fails on every run.
+hypothesis_settings.register_profile(
+    "billing",
+    max_examples=500,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.load_profile("billing")
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The entitlement ledger: applies provider updates idempotently and records the events to announce.
 
 A batch of updates is decided in memory, exactly as applying them one after another would: each
-update is claimed once (``processed_events``), an update older than the entitlement's newest applied
-one changes nothing, and every transition announces its event with the state it left. Only the
+update is claimed once (``processed_events``), then the domain's rule (shared/domain/ledger.py)
+says what it does to each entitlement it targets — an older one changes nothing — and every
+transition announces its event with the state it left. Only the
 writes are batched: one statement per table (shared/db/ledger_writes.py), in the caller's
 transaction, so the ledger, its outbox rows and its audit rows commit (or roll back) together.
 """
@@ -29,12 +30,8 @@ from shared.db.ledger_writes import (
 )
 from shared.db.models import BillingCatalog, BillingCatalogProvider, UserEntitlement
 from shared.domain.cloudevents import CloudEvent
-from shared.domain.entitlements import (
-    EntitlementEventType,
-    EntitlementStatus,
-    EntitlementUpdate,
-    event_type_for_transition,
-)
+from shared.domain.entitlements import EntitlementEventType, EntitlementStatus, EntitlementUpdate
+from shared.domain.ledger import EntitlementState, decide
 from shared.security.audit import AuditEntry, append_audit_rows, audit_row_values, user_subject
 
 __all__ = [
@@ -186,29 +183,38 @@ class _Batch:
     ) -> EntitlementEventType | None:
         key = (update.user_id, pack.id, update.provider.value, reference)
         row = self.ledger.get(key)
-        if row is not None and row.last_event_at > update.occurred_at:
+        previous = _state_of(row) if row is not None else None
+        decision = decide(previous, update)
+        if decision is None:
             return None
-        previous_status = EntitlementStatus(row.status) if row is not None else None
-        event_type = event_type_for_transition(previous_status, row.expires_at if row else None, update)
         if row is None:
             row = LedgerEntitlement(
                 uuid.uuid4(), update.user_id, pack.id, update.provider.value, reference, "", None, None,
                 update.occurred_at, None,
             )  # fmt: skip
             self.ledger[key] = row
-        row.status = update.status.value
-        row.activated_at = update.activated_at or row.activated_at or update.occurred_at
-        row.expires_at = update.expires_at
-        row.last_event_at = update.occurred_at
-        row.status_reason = update.reason
+        state, event_type = decision.state, decision.announced
+        row.status = state.status.value
+        row.activated_at = state.activated_at
+        row.expires_at = state.expires_at
+        row.last_event_at = state.last_event_at
+        row.status_reason = state.reason
         row.updated_at = datetime.now(UTC)
         self.changed[key] = row
         self.audit.append(
-            audit_row_values(_audit_entry(update, pack, reference, previous_status, event_type))
+            audit_row_values(
+                _audit_entry(update, pack, reference, previous.status if previous else None, event_type)
+            )
         )
         if event_type is not None:
             self.outbox.append(_outbox_event(self.topic, event_type, row, pack, update))
         return event_type
+
+
+def _state_of(row: LedgerEntitlement) -> EntitlementState:
+    return EntitlementState(
+        EntitlementStatus(row.status), row.activated_at, row.expires_at, row.last_event_at, row.status_reason
+    )
 
 
 def _audit_entry(
