@@ -140,6 +140,10 @@ class Settings(BaseSettings):
     raw_payload_retention_days: int = 90
     audit_details_retention_days: int = 365
     retention_interval_s: float = 3600.0
+    # Spent rows deleted by the same job (shared/db/pruning.py).
+    outbox_published_retention_days: int = 7
+    processed_events_retention_days: int = 180
+    idempotency_keys_retention_days: int = 2
     # Audit chain (docs/decisions/0011-audit-sealed-asynchronously.md): the worker's sealer chains new
     # rows every audit_seal_interval_s and publishes the head to Kafka when it advances and at least
     # every audit_anchor_republish_s. The gateway buffers at most audit_buffer_max rows it could not

@@ -1,7 +1,8 @@
-"""The retention job: purge raw webhook payloads and audit details older than their periods.
+"""The retention job: purge raw webhook payloads and audit details older than their periods, and
+delete spent rows (published outbox rows, old dedupe claims: shared/db/pruning.py).
 
-Rows stay (their ids keep deduplicating redeliveries; the audit chain stays verifiable); only the
-raw bodies and free-form details go. Each run is itself audited with what it removed.
+Rows with payloads stay (their ids keep deduplicating redeliveries; the audit chain stays
+verifiable); only the raw bodies and free-form details go. Each run is audited with what it removed.
 """
 
 import asyncio
@@ -13,6 +14,7 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.db.pruning import SpentRowRetention, prune_spent_rows
 from shared.db.unit_of_work import unit_of_work
 from shared.security.audit import AuditEntry, append_audit
 from shared.settings import Settings
@@ -45,6 +47,7 @@ async def run_retention(
     audit_details_days: int,
     actor: str,
     now: datetime | None = None,
+    spent_rows: SpentRowRetention | None = None,
 ) -> RetentionReport:
     """Purge inside the caller's transaction; returns how many rows lost their payload, per place."""
     now = now or datetime.now(UTC)
@@ -73,6 +76,8 @@ async def run_retention(
         {"cutoff": audit_cutoff},
     )
     purged["audit_log.details"] = audit.rowcount  # type: ignore[attr-defined]
+    if spent_rows is not None:
+        purged |= await prune_spent_rows(session, spent_rows, now)
     report = RetentionReport(raw_cutoff, audit_cutoff, purged)
     await append_audit(
         session,
@@ -121,6 +126,7 @@ class RetentionSchedule:
                 self._settings.raw_payload_retention_days,
                 self._settings.audit_details_retention_days,
                 actor="service:entitlement-worker",
+                spent_rows=SpentRowRetention.from_settings(self._settings),
             )
 
     async def run_forever(self) -> None:

@@ -1,0 +1,69 @@
+"""Deleting rows that have done their job, so the hot tables stay small.
+
+- ``outbox`` rows once published (the relay only reads unpublished ones; a week is kept for
+  operators tracing an event);
+- ``processed_events`` claims older than any provider's redelivery window (RevenueCat retries
+  for hours, BTCPay on demand): a redelivery after that is older than the entitlement's state, so
+  the ledger's rule already makes it change nothing (shared/domain/ledger.py);
+- ``idempotency_keys`` past their day (services/gateway/idempotency.py forgets them then anyway).
+
+Deletes go in chunks so one pass never holds many row locks at once.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.settings import Settings
+
+CHUNK = 5000
+# (table, the timestamp that ages a row, an extra condition, its key columns)
+_SPENT = {
+    "outbox": ("published_at", "published_at IS NOT NULL", "id"),
+    "processed_events": ("processed_at", "TRUE", "provider, provider_event_id"),
+    "idempotency_keys": ("created_at", "TRUE", "api_key_id, key_hash"),
+}
+
+
+@dataclass(frozen=True)
+class SpentRowRetention:
+    """Days each kind of spent row is kept."""
+
+    outbox: int
+    processed_events: int
+    idempotency_keys: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "SpentRowRetention":
+        return cls(
+            settings.outbox_published_retention_days,
+            settings.processed_events_retention_days,
+            settings.idempotency_keys_retention_days,
+        )
+
+
+async def prune_spent_rows(
+    session: AsyncSession, retention: SpentRowRetention, now: datetime
+) -> dict[str, int]:
+    """Delete spent rows older than their retention, in the caller's transaction; counts per table."""
+    days = {"outbox": retention.outbox, "processed_events": retention.processed_events}
+    days["idempotency_keys"] = retention.idempotency_keys
+    deleted: dict[str, int] = {}
+    for table, (aged_by, condition, key) in _SPENT.items():
+        cutoff = now - timedelta(days=days[table])
+        total = 0
+        while True:
+            result = await session.execute(
+                text(
+                    f"DELETE FROM {table} WHERE ({key}) IN ("  # noqa: S608 - names are ours, not input
+                    f"SELECT {key} FROM {table} WHERE {condition} AND {aged_by} < :cutoff LIMIT {CHUNK})"
+                ),
+                {"cutoff": cutoff},
+            )
+            total += result.rowcount  # type: ignore[attr-defined]
+            if result.rowcount < CHUNK:  # type: ignore[attr-defined]
+                break
+        deleted[f"{table} (deleted)"] = total
+    return deleted

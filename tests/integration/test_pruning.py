@@ -1,0 +1,74 @@
+"""The retention job deletes spent rows — published outbox rows, old dedupe claims, day-old
+idempotency keys — and nothing that still has a job (an unpublished row, a recent claim)."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from shared.db.models import Outbox, ProcessedEvent
+from shared.db.pruning import SpentRowRetention, prune_spent_rows
+from tests.conftest import Stack
+
+pytestmark = pytest.mark.postgres
+RETENTION = SpentRowRetention(outbox=7, processed_events=180, idempotency_keys=2)
+
+
+async def test_spent_rows_go_and_rows_with_a_job_stay(stack: Stack) -> None:
+    now = datetime.now(UTC)
+    old, recent = now - timedelta(days=200), now - timedelta(days=1)
+    tag = uuid.uuid4().hex[:10]
+    async with stack.sessions() as session, session.begin():
+        outbox = {
+            name: Outbox(
+                id=uuid.uuid4(),
+                topic="t",
+                key=f"prune-{tag}",
+                event_type="e",
+                payload={},
+                created_at=old,
+                published_at=published,
+            )
+            for name, published in [("spent", old), ("unpublished", None), ("fresh", recent)]
+        }
+        session.add_all(outbox.values())
+        session.add_all(
+            [
+                ProcessedEvent(provider="revenuecat", provider_event_id=f"old-{tag}", processed_at=old),
+                ProcessedEvent(provider="revenuecat", provider_event_id=f"new-{tag}", processed_at=recent),
+            ]
+        )
+        api_key = uuid.uuid4()
+        for key_hash, created in [("old", old), ("new", now)]:
+            await session.execute(
+                text(
+                    "INSERT INTO idempotency_keys (api_key_id, key_hash, fingerprint, created_at)"
+                    " VALUES (:k, :h, 'f', :c)"
+                ),
+                {"k": api_key, "h": key_hash, "c": created},
+            )
+        await session.flush()
+
+        deleted = await prune_spent_rows(session, RETENTION, now)
+
+        kept_outbox = set(
+            (await session.execute(select(Outbox.id).where(Outbox.key == f"prune-{tag}"))).scalars()
+        )
+        assert kept_outbox == {outbox["unpublished"].id, outbox["fresh"].id}
+        claims = set(
+            (
+                await session.execute(
+                    select(ProcessedEvent.provider_event_id).where(
+                        ProcessedEvent.provider_event_id.endswith(tag)
+                    )
+                )
+            ).scalars()
+        )
+        assert claims == {f"new-{tag}"}
+        assert deleted["outbox (deleted)"] >= 1 and deleted["processed_events (deleted)"] >= 1
+        keys = await session.execute(
+            text("SELECT key_hash FROM idempotency_keys WHERE api_key_id = :k"), {"k": api_key}
+        )
+        assert set(keys.scalars()) == {"new"}
+        await session.rollback()  # leave the session's database as it was
