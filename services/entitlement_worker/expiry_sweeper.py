@@ -72,8 +72,11 @@ async def expired_entitlement_updates(
                 provider_product_id=product_id,
                 purchase_reference=purchase_reference,
                 status=EntitlementStatus.EXPIRED,
-                # Never older than the newest update applied, or the ledger would ignore it.
-                occurred_at=max(row.expires_at, row.last_event_at),
+                # Stamped with the update it rests on, not with the expiry: running out adds no news,
+                # so any later provider update — a renewal paid before the expiry but applied after
+                # this sweep, a refund — still wins (shared/domain/ledger.py ranks it above the
+                # state it expires, as of the same instant).
+                occurred_at=row.last_event_at,
                 expires_at=row.expires_at,
                 reason="expired",
             ),

@@ -25,6 +25,8 @@ REVENUECAT_STEPS = (
     "REFUND", "REFUND_REVERSED", "TRANSFER",
 )  # fmt: skip
 LIGHTNING_STEPS = ("renewal_settled", "settled_late", "partial_payment", "refund", "expiry")
+LATE_RENEWALS = {"renewal_settled", "settled_late"}
+SWEEP = "expiry_sweep"  # our own sweeper's update (services/entitlement_worker/expiry_sweeper.py)
 
 
 @dataclass(frozen=True)
@@ -66,14 +68,26 @@ def lifecycles(draw: st.DrawFn) -> Lifecycle:
     expiry: datetime | None = START + PERIOD
     at = START
     updates = [_update(provider, 0, "purchase", at, status, expiry)]
-    for index, (kind, gap) in enumerate(zip(kinds, gaps, strict=True), start=1):
+    late = draw(st.lists(st.booleans(), min_size=len(kinds), max_size=len(kinds)))
+    for index, (kind, gap, renewal_late) in enumerate(zip(kinds, gaps, late, strict=True), start=1):
+        previous_at = at
         at += timedelta(seconds=gap)
         new_status, new_expiry = _step(kind, expiry)
         if new_status is None:
             continue
+        if renewal_late and gap and status is A and kind in LATE_RENEWALS:
+            # Paid before the expiry, applied after our sweep expired the period it renews.
+            updates.append(_sweep(provider, index, previous_at, expiry))
         status, expiry = new_status, new_expiry
         updates.append(_update(provider, index, kind, at, status, expiry))
     return Lifecycle(provider, tuple(updates))
+
+
+def _sweep(provider: Provider, index: int, last_event_at: datetime, expiry: datetime | None) -> Update:
+    """The sweeper's ``expired``: stamped with the update it rests on, as the sweeper stamps it."""
+    return _update(provider, index, SWEEP, last_event_at, E, expiry).model_copy(
+        update={"update_id": f"sweep-{index}"}
+    )
 
 
 def _update(

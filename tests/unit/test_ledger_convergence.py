@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from shared.domain.entitlements import EntitlementEventType, EntitlementStatus
 from shared.domain.entitlements import EntitlementUpdate as Update
 from shared.domain.ledger import EntitlementState, decide, precedence_of
-from tests.unit.lifecycles import Lifecycle, lifecycles
+from tests.unit.lifecycles import SWEEP, Lifecycle, lifecycles
 
 GRANTING = {EntitlementEventType.ACTIVATED, EntitlementEventType.RENEWED}
 
@@ -45,7 +45,8 @@ def fold(updates: list[Update]) -> Folded:
 
 
 def truth(lifecycle: Lifecycle) -> tuple[EntitlementStatus, object]:
-    final = max(lifecycle.updates, key=precedence_of)
+    said_by_provider = [u for u in lifecycle.updates if u.provider_event_type != SWEEP]
+    final = max(said_by_provider, key=precedence_of)
     return final.status, final.expires_at
 
 
