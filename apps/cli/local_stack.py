@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from apps.cli import lightning_sandboxes
+from apps.cli.stack_env import remove_stack_env, write_stack_env
 from shared.connectors.revenuecat import cli as revenuecat
 from shared.settings import get_settings
 
@@ -48,6 +49,8 @@ def stack_environment() -> dict[str, str]:
 def run_everything() -> None:
     start_infrastructure()
     env = stack_environment()
+    added = {k: v for k, v in env.items() if k.startswith("BILLING_") and os.environ.get(k) != v}
+    write_stack_env(added, os.getpid())
     billing = [sys.executable, "-m", "apps.cli.main"]
     subprocess.run([*billing, "migrate"], check=True, env=env)
     subprocess.run([*billing, "catalog", "apply", str(EXAMPLE_CATALOG)], check=True, env=env)
@@ -85,4 +88,5 @@ def run_everything() -> None:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+        remove_stack_env()
         stop_infrastructure()

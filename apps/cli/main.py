@@ -1,6 +1,7 @@
 """The ``billing`` command: serve one service, migrate, or run the whole local stack."""
 
 import asyncio
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -11,11 +12,13 @@ import typer
 from aiohttp import web
 from faststream import FastStream
 from prometheus_client import start_http_server
+from yarl import URL
 
 from apps.cli import local_stack
 from apps.cli.catalog import catalog_app
 from apps.cli.dead_letters import dlq_app
 from apps.cli.security import apikeys_app, audit_app, retention_app, secrets_app
+from apps.cli.stack_env import load_beside_running_stack
 from shared.connectors.registry import REGISTERED_PROVIDERS
 from shared.db.migrate import upgrade_to_heads
 from shared.messaging.topics import ensure_topics
@@ -30,6 +33,13 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(retention_app, name="retention")
 for plugin in REGISTERED_PROVIDERS:
     app.add_typer(plugin.cli, name=plugin.provider.value)
+
+
+@app.callback()
+def beside_running_stack(ctx: typer.Context) -> None:
+    """A command typed beside ``make run`` sees the settings ``billing up`` gave its services."""
+    load_beside_running_stack(os.environ, ctx.invoked_subcommand)
+    get_settings.cache_clear()
 
 
 class Service(StrEnum):
@@ -76,6 +86,20 @@ def migrate() -> None:
     upgrade_to_heads(settings.database_url)
     asyncio.run(ensure_topics(settings))
     typer.echo("migrations applied, topics present")
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """Print the settings this command sees (secrets masked), e.g. beside ``make run``."""
+    for name, value in get_settings():
+        typer.echo(f"{name}={_without_password(value)}")  # SecretStr prints as **********
+
+
+def _without_password(value: object) -> object:
+    """A URL's password masked (database_url, redis_url may carry one)."""
+    if isinstance(value, str) and "://" in value and URL(value).password:
+        return URL(value).with_password("***")
+    return value
 
 
 @app.command()
