@@ -1,7 +1,11 @@
 """Receipts checked offline: real signed regtest invoices from the sandbox node, the verifier built on
 the ``bolt11`` library, and what each back end's answer makes of a receipt's proof."""
 
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import bolt11
@@ -168,3 +172,21 @@ def test_btcpay_node_preimage_that_does_not_hash_to_the_payment_hash_is_not_kept
         Proof.CONFIRMED_BY_PROVIDER,
         None,
     )
+
+
+def test_the_readme_recipe_verifies_a_receipt(minted: MintedInvoice, tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    recipe = tmp_path / "recipe.py"
+    recipe.write_text(
+        readme.split("### Lightning receipts", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    )
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps({"receipts": [_receipt(minted)]}))
+    bad.write_text(json.dumps({"receipts": [_receipt(minted, preimage="66" * 32)]}))
+
+    def run(file: Path) -> int:
+        return subprocess.run(
+            [sys.executable, str(recipe), str(file)], capture_output=True, check=False
+        ).returncode
+
+    assert (run(good), run(bad)) == (0, 1)
