@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from lnurl import url_decode
 
 from shared.connectors.lightning.adapter import LightningAdapter, configured_backends
 from shared.connectors.lightning.bolt11_invoices import decode_invoice
@@ -68,6 +69,31 @@ async def test_paid_checkout_has_a_receipt_that_verifies_offline(
     verified = billing_cli(stack.settings, "receipt", "verify", str(file), "--node-key", invoice.payee or "")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "OK" in verified.stdout
+
+
+async def test_lnurl_pay_receipt_holds_the_invoice_that_was_actually_paid(
+    stack: Stack, http: httpx.AsyncClient, btcpay: BtcpaySandbox, user_id: str, tmp_path: Path
+) -> None:
+    pack, _ = await lightning_pack(stack.sessions, price=2_100_000, currency="BTC")
+    session = await checkout(http, stack.gateway_url, user_id, pack)
+    pay_request = (await http.get(url_decode(session["lnurl"]))).json()
+    answer = (await http.get(pay_request["callback"], params={"amount": session["amountMsat"]})).json()
+    lnurl_invoice = decode_invoice(answer["pr"])
+
+    paid = await btcpay.pay(
+        await btcpay.invoice_id_for(session["id"]), paymentHash=lnurl_invoice.payment_hash
+    )
+
+    [receipt] = (await _receipts(http, stack, session["purchaseReference"]))["receipts"]
+    assert lnurl_invoice.bolt11 != decode_invoice(session["lightningInvoice"]).bolt11
+    assert (receipt["bolt11"], receipt["paymentHash"], receipt["preimage"]) == (
+        lnurl_invoice.bolt11,
+        lnurl_invoice.payment_hash,
+        paid["preimage"],
+    )
+    file = tmp_path / "receipt.json"
+    file.write_text(json.dumps(receipt))
+    assert billing_cli(stack.settings, "receipt", "verify", str(file)).returncode == 0
 
 
 async def test_a_receipt_with_a_wrong_preimage_fails_verification(
