@@ -153,19 +153,15 @@ def test_btcpay_settlement_is_confirmed_by_provider_until_the_node_reveals_the_p
 ) -> None:
     assert _settled_btcpay().proof is Proof.CONFIRMED_BY_PROVIDER
 
-    proven = with_node_preimage(_settled_btcpay(), minted.preimage, minted.payment_hash, minted.bolt11)
+    proven = with_node_preimage(_settled_btcpay(), minted.preimage.upper(), minted.payment_hash)
 
-    assert (proven.proof, proven.preimage, proven.paid_bolt11) == (
-        Proof.PREIMAGE,
-        minted.preimage,
-        minted.bolt11,
-    )
+    assert (proven.proof, proven.preimage) == (Proof.PREIMAGE, minted.preimage)
 
 
 def test_btcpay_node_preimage_that_does_not_hash_to_the_payment_hash_is_not_kept(
     minted: MintedInvoice,
 ) -> None:
-    reading = with_node_preimage(_settled_btcpay(), "44" * 32, minted.payment_hash, minted.bolt11)
+    reading = with_node_preimage(_settled_btcpay(), "44" * 32, minted.payment_hash)
 
     assert (reading.status, reading.proof, reading.preimage) == (
         InvoiceStatus.SETTLED,

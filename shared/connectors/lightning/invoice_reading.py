@@ -52,7 +52,7 @@ class ProviderReading:
     settled_at: datetime | None
     proof: Proof | None = None  # set when settled
     preimage: str | None = None  # lower-case hex, only one that hashes to the payment hash
-    paid_bolt11: str | None = None  # the BOLT11 the preimage belongs to, when not the one we issued
+    paid_bolt11: str | None = None  # the BOLT11 the provider says was paid (LNURL-pay mints its own)
 
 
 def read_btcpay(invoice: dict[str, Any], payment_methods: list[dict[str, Any]]) -> ProviderReading:
@@ -74,9 +74,7 @@ def read_btcpay(invoice: dict[str, Any], payment_methods: list[dict[str, Any]]) 
     return ProviderReading(mapped, status, additional, paid_msat, settled_at, proof)
 
 
-def with_node_preimage(
-    reading: ProviderReading, preimage: str | None, payment_hash: str, bolt11: str
-) -> ProviderReading:
+def with_node_preimage(reading: ProviderReading, preimage: str | None, payment_hash: str) -> ProviderReading:
     """A BTCPay settlement proven by the preimage its Lightning node reports, when that one hashes to
     the payment hash; BTCPay's ``Settled`` still decides, so a bad or missing one only leaves the
     receipt ``confirmed_by_provider``."""
@@ -85,7 +83,7 @@ def with_node_preimage(
     if not preimage_matches(preimage, payment_hash):
         log.warning("lightning_node_preimage_mismatch", payment_hash=payment_hash, backend="btcpay")
         return reading
-    return replace(reading, proof=Proof.PREIMAGE, preimage=preimage.lower(), paid_bolt11=bolt11)
+    return replace(reading, proof=Proof.PREIMAGE, preimage=preimage.lower())
 
 
 def _btcpay_status(status: str, additional: str, paid_msat: int) -> InvoiceStatus:

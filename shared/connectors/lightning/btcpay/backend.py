@@ -1,5 +1,6 @@
 """BTCPay Server back end: Greenfield invoices (BTC-LN + BTC-LNURL), re-reads, refunds as pull payments."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -91,6 +92,7 @@ class BtcpayBackend:
         except InvalidInvoiceError:
             log.warning("btcpay_paid_bolt11_unreadable")
             return reading
+        reading = replace(reading, paid_bolt11=bolt11)
         try:
             node_invoice = await self._client.get_lightning_invoice(payment_hash)
         except ProviderError as exc:
@@ -99,9 +101,7 @@ class BtcpayBackend:
             log.info("btcpay_node_invoice_unavailable", payment_hash=payment_hash, status=exc.status)
             return reading
         preimage = node_invoice.get("preimage")
-        return with_node_preimage(
-            reading, preimage if isinstance(preimage, str) else None, payment_hash, bolt11
-        )
+        return with_node_preimage(reading, preimage if isinstance(preimage, str) else None, payment_hash)
 
     async def lnurl_terms(self, invoice: LightningInvoice) -> LnurlPayTerms:
         pay_request = await self._pay_request(invoice)
