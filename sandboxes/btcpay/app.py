@@ -11,7 +11,7 @@ import httpx
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from sandboxes.btcpay import control_routes, faults, greenfield_routes, lnurl_routes
+from sandboxes.btcpay import control_routes, faults, greenfield_routes, lightning_routes, lnurl_routes
 from sandboxes.btcpay.context import SANDBOX
 from sandboxes.btcpay.lightning_node import SandboxNode
 from sandboxes.btcpay.sandbox import BtcpaySandbox
@@ -40,6 +40,7 @@ def build_app(config: SandboxConfig) -> web.Application:
     app[faults.FAULTS] = faults.InvoiceReadFault()
     app.add_routes(faults.routes)
     app.add_routes(greenfield_routes.routes)
+    app.add_routes(lightning_routes.routes)
     app.add_routes(lnurl_routes.routes)
     app.add_routes(control_routes.routes)
     app.router.add_get("/healthz", _health)

@@ -43,6 +43,14 @@ async def pay_invoice(request: web.Request) -> web.Response:
     )
 
 
+@routes.post("/control/lightning-permission")
+async def lightning_permission(request: web.Request) -> web.Response:
+    """``{"canViewLightningInvoice": false}``: the API key loses read access to the store's node."""
+    store = request.app[SANDBOX].store
+    store.can_view_lightning_invoices = bool((await _body(request)).get("canViewLightningInvoice", True))
+    return web.json_response({"canViewLightningInvoice": store.can_view_lightning_invoices})
+
+
 @routes.post("/control/invoices/{invoiceId}/expire")
 async def expire_invoice(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX]

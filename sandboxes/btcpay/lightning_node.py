@@ -36,6 +36,7 @@ class SandboxNode:
     def __init__(self, private_key_hex: str | None = None) -> None:
         self._key = PrivateKey(bytes.fromhex(private_key_hex)) if private_key_hex else PrivateKey()
         self.pubkey = self._key.public_key.format().hex()
+        self.minted: dict[str, MintedInvoice] = {}  # by payment hash: the node's own invoice list
 
     def mint(
         self,
@@ -75,4 +76,6 @@ class SandboxNode:
             amount_msat=bolt11.MilliSatoshi(amount_msat),
         )
         encoded = bolt11.encode(invoice, self._key.secret.hex())
-        return MintedInvoice(encoded, payment_hash, preimage.hex(), amount_msat, timestamp, expiry_s)
+        minted = MintedInvoice(encoded, payment_hash, preimage.hex(), amount_msat, timestamp, expiry_s)
+        self.minted[payment_hash] = minted
+        return minted

@@ -189,6 +189,8 @@ class Store:
     pull_payments: dict[str, PullPayment] = field(default_factory=dict)
     payouts: dict[str, Payout] = field(default_factory=dict)
     offerings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The API key's btcpay.store.canviewlightninginvoice permission (the control API can drop it).
+    can_view_lightning_invoices: bool = True
 
     def invoice(self, invoice_id: str) -> Invoice:
         invoice = self.invoices.get(invoice_id)

@@ -63,18 +63,22 @@ async def get_invoice(request: web.Request) -> web.Response:
 
 @routes.post("/control/invoices/{paymentHash}/pay")
 async def pay(request: web.Request) -> web.Response:
-    """``{"amountMsat"?, "late"?}``: settle, reveal the preimage, notify (unless notifications drop)."""
+    """``{"amountMsat"?, "late"?, "preimage"?}``: settle, reveal the preimage, notify (unless
+    notifications drop). ``"preimage": "<hex>"`` reports that one instead; ``null`` reports none."""
     body = await _body(request)
     amount = body.get("amountMsat")
+    reported = body.get("preimage")
     invoice = await request.app[WALLET].pay(
         request.match_info["paymentHash"],
         amount_msat=int(amount) if amount is not None else None,
         late=bool(body.get("late", False)),
+        reported_preimage=str(reported) if reported is not None else None,
+        reveals_preimage="preimage" not in body or reported is not None,
     )
     return web.json_response(
         {
             "paymentHash": invoice.minted.payment_hash,
-            "preimage": invoice.minted.preimage,
+            "preimage": invoice.preimage,
             "amountMsat": invoice.amount_received_msat,
             "settledAt": invoice.settled_at,
         }

@@ -47,11 +47,18 @@ class WalletInvoice:
     description_hash: str | None
     settled_at: int | None = None
     amount_received_msat: int | None = None
+    # A faulty or thin wallet: NIP-47 makes ``preimage`` optional, and nothing stops a wrong one.
+    reported_preimage: str | None = None
+    reveals_preimage: bool = True
 
     def state(self, now: int) -> str:
         if self.settled_at is not None:
             return "settled"
         return "expired" if now >= self.minted.expires_at else "pending"
+
+    @property
+    def preimage(self) -> str | None:
+        return (self.reported_preimage or self.minted.preimage) if self.reveals_preimage else None
 
     def transaction(self, now: int) -> dict[str, Any]:
         settled = self.settled_at is not None
@@ -61,7 +68,7 @@ class WalletInvoice:
             "invoice": self.minted.bolt11,
             "description": self.description,
             "description_hash": self.description_hash,
-            "preimage": self.minted.preimage if settled else None,
+            "preimage": self.preimage if settled else None,
             "payment_hash": self.minted.payment_hash,
             "amount": self.amount_received_msat if settled else self.minted.amount_msat,
             "fees_paid": 0,
@@ -189,8 +196,17 @@ class NwcWallet:
             raise WalletError("NOT_FOUND", "invoice not found")
         return invoice
 
-    async def pay(self, payment_hash: str, *, amount_msat: int | None, late: bool) -> WalletInvoice:
-        """Settle the invoice (``late``: after its expiry) and notify the app, unless notifications drop."""
+    async def pay(
+        self,
+        payment_hash: str,
+        *,
+        amount_msat: int | None,
+        late: bool,
+        reported_preimage: str | None = None,
+        reveals_preimage: bool = True,
+    ) -> WalletInvoice:
+        """Settle the invoice (``late``: after its expiry) and notify the app, unless notifications drop;
+        ``reported_preimage``/``reveals_preimage`` make the wallet report a wrong preimage or none."""
         invoice = self.lookup({"payment_hash": payment_hash})
         if invoice.settled_at is not None:
             raise WalletError("OTHER", "invoice already paid")
@@ -199,6 +215,7 @@ class NwcWallet:
             raise WalletError("OTHER", "invoice expired")
         invoice.settled_at = max(now, invoice.minted.expires_at + 1) if late else now
         invoice.amount_received_msat = amount_msat if amount_msat is not None else invoice.minted.amount_msat
+        invoice.reported_preimage, invoice.reveals_preimage = reported_preimage, reveals_preimage
         if not self.drop_notifications:
             await self._notify(invoice)
         return invoice

@@ -11,6 +11,7 @@ from services.gateway import (
     features,
     health,
     packs,
+    receipts,
     revocations,
     webhooks,
 )
@@ -40,6 +41,7 @@ def build_app(settings: Settings) -> web.Application:
     app.add_routes(features.routes)
     app.add_routes(admin.routes)
     app.add_routes(revocations.routes)
+    app.add_routes(receipts.routes)
     app.add_routes(health.routes)
     # Every provider's routes are served; a provider not configured here answers them with a 422.
     for plugin in REGISTERED_PROVIDERS:

@@ -73,7 +73,7 @@ async def authenticate_requests(request: web.Request, handler: Any) -> web.Strea
         log.info("api_forbidden", path=pattern, key_id=str(principal.key_id), needs=policy.scope.value)
         return error_response(403, "forbidden", f"this key lacks the {policy.scope.value} scope")
     owner = request.match_info.get("user_id")
-    if principal.user_id is not None and owner != principal.user_id:
+    if principal.user_id is not None and not policy.owner_checked_by_handler and owner != principal.user_id:
         return error_response(403, "forbidden", "a user token reads only its own user", "user_id")
     limited = await _rate_limited(request, principal)
     if limited is not None:

@@ -19,17 +19,25 @@ ROUTE_SCOPES: dict[tuple[str, str], Scope] = {
     ("POST", "/v1/checkout"): Scope.CHECKOUT_WRITE,
     ("GET", "/v1/users/{user_id}/entitlements"): Scope.ENTITLEMENTS_READ,
     ("GET", "/v1/users/{user_id}/features/{feature}"): Scope.ENTITLEMENTS_READ,
+    ("GET", "/v1/receipts/{purchaseReference}"): Scope.ENTITLEMENTS_READ,
 }
+# User-token routes whose path names no user: the handler narrows the answer to the token's user.
+OWNER_CHECKED_BY_HANDLER = frozenset({("GET", "/v1/receipts/{purchaseReference}")})
 
 
 @dataclass(frozen=True)
 class RoutePolicy:
     exempt: bool
     scope: Scope
+    owner_checked_by_handler: bool = False
 
 
 def policy_for(method: str, pattern: str) -> RoutePolicy:
     if pattern in EXEMPT_PATHS or pattern.startswith(EXEMPT_PREFIXES):
         return RoutePolicy(exempt=True, scope=Scope.ADMIN)
-    scope = ROUTE_SCOPES.get(("GET" if method == "HEAD" else method, pattern), Scope.ADMIN)
-    return RoutePolicy(exempt=False, scope=scope)
+    key = ("GET" if method == "HEAD" else method, pattern)
+    return RoutePolicy(
+        exempt=False,
+        scope=ROUTE_SCOPES.get(key, Scope.ADMIN),
+        owner_checked_by_handler=key in OWNER_CHECKED_BY_HANDLER,
+    )

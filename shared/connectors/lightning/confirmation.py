@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.connectors.lightning import invoice_store
+from shared.connectors.lightning import invoice_store, receipts
 from shared.connectors.lightning.backends import LightningBackend
 from shared.connectors.lightning.delivery_targets import SettlementCheck
 from shared.connectors.lightning.invoice_reading import InvoiceStatus, ProviderReading
@@ -74,6 +74,7 @@ async def record_reading(session: AsyncSession, invoice: LightningInvoice, readi
         invoice.settled_at = reading.settled_at or now
         invoice.grants_until = await _grants_until(session, invoice, invoice.settled_at)
         invoice.next_poll_at = None
+        await receipts.record_receipt(session, invoice, reading)
     elif reading.status in (InvoiceStatus.EXPIRED, InvoiceStatus.INVALID, InvoiceStatus.PAID_LATE):
         invoice.next_poll_at = None
     if previous != invoice.status:
@@ -85,7 +86,7 @@ async def record_reading(session: AsyncSession, invoice: LightningInvoice, readi
             provider_status=reading.provider_status,
             additional_status=reading.additional_status,
             amount_paid_msat=invoice.amount_paid_msat,
-            proof=reading.proof,
+            proof=reading.proof.value if reading.proof else None,
         )
 
 

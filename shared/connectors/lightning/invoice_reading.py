@@ -1,19 +1,25 @@
 """What a provider's own answer says about one of our invoices: the only input that settles anything.
 
 BTCPay: ``status``/``additionalStatus`` of the re-read invoice (``Settled`` counts, ``PaidLate`` and
-``PaidPartial`` are recorded, not honoured). NWC: ``settled_at`` of ``lookup_invoice`` with a preimage
-that hashes to the payment hash (a wrong preimage invalidates the claim) and an amount that covers it.
+``PaidPartial`` are recorded, not honoured); the preimage, when the store's Lightning node reveals it,
+only upgrades the receipt's proof. NWC: ``settled_at`` of ``lookup_invoice`` and an amount that covers
+it; a preimage that is present must hash to the payment hash (else the claim is invalid), and one
+that is absent leaves the settlement confirmed by the provider only, never proven.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import structlog
+
 from shared.connectors.lightning.bolt11_invoices import preimage_matches
 from shared.connectors.lightning.nwc.client import NwcTransaction
 from shared.connectors.lightning.pricing.conversion import MSAT_PER_BTC
+
+log = structlog.get_logger(__name__)
 
 
 class InvoiceStatus(StrEnum):
@@ -23,6 +29,13 @@ class InvoiceStatus(StrEnum):
     PAID_LATE = "paid_late"
     EXPIRED = "expired"
     INVALID = "invalid"
+
+
+class Proof(StrEnum):
+    """What a settlement's receipt rests on: a preimage anyone can check, or the provider's word."""
+
+    PREIMAGE = "preimage"
+    CONFIRMED_BY_PROVIDER = "confirmed_by_provider"
 
 
 TERMINAL = frozenset(
@@ -37,7 +50,9 @@ class ProviderReading:
     additional_status: str | None
     amount_paid_msat: int
     settled_at: datetime | None
-    proof: str = ""  # "preimage" | "provider_status" when settled
+    proof: Proof | None = None  # set when settled
+    preimage: str | None = None  # lower-case hex, only one that hashes to the payment hash
+    paid_bolt11: str | None = None  # the BOLT11 the provider says was paid (LNURL-pay mints its own)
 
 
 def read_btcpay(invoice: dict[str, Any], payment_methods: list[dict[str, Any]]) -> ProviderReading:
@@ -55,8 +70,20 @@ def read_btcpay(invoice: dict[str, Any], payment_methods: list[dict[str, Any]]) 
     settled_at = (
         (last_payment_at or datetime.now(UTC)) if mapped is InvoiceStatus.SETTLED else last_payment_at
     )
-    proof = "provider_status" if mapped is InvoiceStatus.SETTLED else ""
+    proof = Proof.CONFIRMED_BY_PROVIDER if mapped is InvoiceStatus.SETTLED else None
     return ProviderReading(mapped, status, additional, paid_msat, settled_at, proof)
+
+
+def with_node_preimage(reading: ProviderReading, preimage: str | None, payment_hash: str) -> ProviderReading:
+    """A BTCPay settlement proven by the preimage its Lightning node reports, when that one hashes to
+    the payment hash; BTCPay's ``Settled`` still decides, so a bad or missing one only leaves the
+    receipt ``confirmed_by_provider``."""
+    if reading.status is not InvoiceStatus.SETTLED or not preimage:
+        return reading
+    if not preimage_matches(preimage, payment_hash):
+        log.warning("lightning_node_preimage_mismatch", payment_hash=payment_hash, backend="btcpay")
+        return reading
+    return replace(reading, proof=Proof.PREIMAGE, preimage=preimage.lower())
 
 
 def _btcpay_status(status: str, additional: str, paid_msat: int) -> InvoiceStatus:
@@ -83,6 +110,8 @@ def read_nwc(
         raise ValueError("lookup_invoice answered for another payment hash")
     moment = now or datetime.now(UTC)
     if transaction.preimage and not preimage_matches(transaction.preimage, payment_hash):
+        # Not a settlement: whatever the wallet says, this is not the secret the invoice commits to.
+        log.warning("lightning_preimage_mismatch", payment_hash=payment_hash, backend="nwc")
         return ProviderReading(InvoiceStatus.INVALID, transaction.state, "bad_preimage", 0, None)
     if transaction.settled_at is None:
         expired = transaction.state == "expired" or moment >= expires_at
@@ -95,11 +124,14 @@ def read_nwc(
         status = InvoiceStatus.PAID_LATE
     else:
         status = InvoiceStatus.SETTLED
-    proof = (
-        ("preimage" if transaction.preimage else "provider_status") if status is InvoiceStatus.SETTLED else ""
-    )
+    if status is not InvoiceStatus.SETTLED:
+        return ProviderReading(status, transaction.state or "settled", None, transaction.amount, settled_at)
+    preimage = transaction.preimage.lower() if transaction.preimage else None
+    if preimage is None:
+        log.info("lightning_settled_without_preimage", payment_hash=payment_hash, backend="nwc")
+    proof = Proof.PREIMAGE if preimage else Proof.CONFIRMED_BY_PROVIDER
     return ProviderReading(
-        status, transaction.state or "settled", None, transaction.amount, settled_at, proof
+        status, transaction.state or "settled", None, transaction.amount, settled_at, proof, preimage
     )
 
 

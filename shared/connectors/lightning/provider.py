@@ -46,6 +46,8 @@ class LightningProvider:
             "lightning_invoices", "user_id", Erasure.PSEUDONYMISE, cleared_columns=("lnurl_metadata",)
         ),
         PersonalDataTable("lightning_deliveries", None, Erasure.PSEUDONYMISE, json_columns=("detail",)),
+        # A receipt is an accounting record: kept under the pseudonym, still verifiable.
+        PersonalDataTable("lightning_receipts", "user_id", Erasure.PSEUDONYMISE),
     )
     raw_payloads: Sequence[RawPayloadColumn] = (
         RawPayloadColumn("lightning_deliveries", "detail", "received_at"),

@@ -108,3 +108,32 @@ class LightningRefund(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+
+
+class LightningReceipt(Base):
+    """The proof of one settled invoice, as the payer or anyone can check it without us.
+
+    ``proof`` is ``preimage`` when the back end revealed one that hashes to the payment hash, else
+    ``confirmed_by_provider``; ``node_pubkey`` is the key that signed the BOLT11.
+    """
+
+    __tablename__ = "lightning_receipts"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    invoice_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("lightning_invoices.id"), nullable=False, unique=True
+    )
+    user_id: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    purchase_reference: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    backend: Mapped[str] = mapped_column(String(10), nullable=False)
+    bolt11: Mapped[str] = mapped_column(Text, nullable=False)
+    payment_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    preimage: Mapped[str | None] = mapped_column(String(64))
+    proof: Mapped[str] = mapped_column(String(30), nullable=False)
+    amount_msat: Mapped[int] = mapped_column(BigInteger, nullable=False)  # the BOLT11's amount
+    amount_paid_msat: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    node_pubkey: Mapped[str] = mapped_column(String(66), nullable=False)
+    settled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )

@@ -30,6 +30,11 @@ class BtcpayClient:
     async def get_payment_methods(self, invoice_id: str) -> list[dict[str, Any]]:
         return await self._call("GET", f"{self._store}/invoices/{invoice_id}/payment-methods")  # type: ignore[no-any-return]
 
+    async def get_lightning_invoice(self, node_invoice_id: str) -> dict[str, Any]:
+        """The store node's ``LightningInvoiceData`` (needs ``btcpay.store.canviewlightninginvoice``)."""
+        url = f"{self._store}/lightning/BTC/invoices/{node_invoice_id}"
+        return await self._call("GET", url)  # type: ignore[no-any-return]
+
     async def refund_invoice(self, invoice_id: str, *, reason: str) -> dict[str, Any]:
         """A pull payment of what was paid, at the rate then; both 2.x and 1.x method field names."""
         body = {
