@@ -5,6 +5,7 @@ child packs in ``bundle``; its price and provider prices may be left out, and ar
 of its children's.
 """
 
+import contextlib
 from typing import Annotated
 
 from pydantic import (
@@ -19,6 +20,7 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shared.catalog.gating import flag_key_problem, flag_value_problem, is_rollout_key
 from shared.domain.packs import BillingKind
@@ -43,20 +45,24 @@ _LAX_BOOL = TypeAdapter(bool)
 
 
 def _valid_flag_values(flags: object) -> object:
-    """Rollouts must be integer percentages; every other flag a boolean, read as leniently as before."""
+    """Rollouts must be integer percentages; every other flag a boolean, read as leniently as before.
+
+    Each problem is reported at its own key, so the catalog file names the flag and its line."""
     if not isinstance(flags, dict):
         return flags  # pydantic reports the wrong type
     checked: dict[object, object] = {}
+    problems: list[InitErrorDetails] = []
     for key, value in flags.items():
         if isinstance(key, str) and not is_rollout_key(key):
-            try:
+            with contextlib.suppress(ValidationError):  # else flag_value_problem explains it
                 value = _LAX_BOOL.validate_python(value)
-            except ValidationError:
-                raise ValueError(f"{key}: must be true or false") from None
         problem = flag_value_problem(key, value) if isinstance(key, str) else None
         if problem:
-            raise ValueError(problem)
+            error = PydanticCustomError("invalid_flag_value", "{problem}", {"problem": problem})
+            problems.append(InitErrorDetails(type=error, loc=(key,), input=value))
         checked[key] = value
+    if problems:
+        raise ValidationError.from_exception_data("feature_flags", problems)
     return checked
 
 
