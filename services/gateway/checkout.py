@@ -32,7 +32,7 @@ REFUSED_FIELD = {
 }
 REFUSED_BECAUSE = {
     Refusal.PROVIDER_OFF: "is not sold with {provider}",
-    Refusal.MARKET_OFF: "is not sold with {provider} in market {market}",
+    Refusal.MARKET_OFF: "is not sold with {provider} in {market}",
     Refusal.NOT_IN_ROLLOUT: "is not yet offered with {provider} to this user (gradual rollout)",
 }
 
@@ -121,7 +121,8 @@ def _not_available(
     decision: SaleDecision, refusal: Refusal, checkout: CheckoutInput, slug: str
 ) -> StoredAnswer:
     """422 naming why (``reason``) and the flag that decided (``flag``), as ``GET /v1/packs`` hides it."""
-    because = REFUSED_BECAUSE[refusal].format(provider=checkout.provider.value, market=checkout.market)
+    market = f"market {checkout.market}" if checkout.market else "any market"  # market.* refused it
+    because = REFUSED_BECAUSE[refusal].format(provider=checkout.provider.value, market=market)
     error = {
         "code": "pack_not_available",
         "message": f"pack {slug!r} {because}",
