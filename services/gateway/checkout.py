@@ -1,4 +1,10 @@
-"""``POST /v1/checkout``: start a purchase through the pack's provider connector."""
+"""``POST /v1/checkout``: start a purchase through the pack's provider connector, if the pack's
+flags let this user buy it there in this market (``shared.catalog.gating.sale_decision``, the rule
+``GET /v1/packs`` shows); else 422 ``pack_not_available``.
+
+The market comes from the body's ``market`` or the ``X-Market`` header (ISO 3166-1 alpha-2).
+Without either, only the pack's every-market flags apply, as in a listing without ``?market=``.
+"""
 
 import structlog
 from aiohttp import web
@@ -7,15 +13,28 @@ from pydantic import ValidationError
 from services.gateway.auth import caller_key_id
 from services.gateway.context import GATEWAY
 from services.gateway.idempotency import Claim, IdempotencyConflictError, StoredAnswer
+from shared.catalog.gating import Refusal, SaleDecision, sale_decision
 from shared.db.catalog import find_pack_by_id_or_slug, pack_from_row
 from shared.db.checkout_sessions import record_checkout_session
 from shared.db.unit_of_work import unit_of_work
 from shared.domain.checkout import CheckoutInput
 from shared.domain.errors import ProviderError
+from shared.domain.markets import market_code
 from shared.http.errors import error_response
 
 log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
+MARKET_HEADER = "X-Market"
+REFUSED_FIELD = {
+    Refusal.PROVIDER_OFF: "provider",
+    Refusal.MARKET_OFF: "market",
+    Refusal.NOT_IN_ROLLOUT: "userId",
+}
+REFUSED_BECAUSE = {
+    Refusal.PROVIDER_OFF: "is not sold with {provider}",
+    Refusal.MARKET_OFF: "is not sold with {provider} in {market}",
+    Refusal.NOT_IN_ROLLOUT: "is not yet offered with {provider} to this user (gradual rollout)",
+}
 
 
 @routes.post("/v1/checkout")
@@ -27,6 +46,16 @@ async def create_checkout(request: web.Request) -> web.Response:
     except ValidationError as exc:
         first = exc.errors()[0]
         return error_response(400, "invalid_checkout", first["msg"], ".".join(map(str, first["loc"])))
+    header_market = request.headers.get(MARKET_HEADER)
+    if header_market is not None:
+        code = market_code(header_market)
+        if code is None:
+            message = f"{MARKET_HEADER} must be an ISO 3166-1 alpha-2 country code"
+            return error_response(400, "invalid_market", message, MARKET_HEADER)
+        if checkout.market not in (None, code):
+            message = f"market {checkout.market!r} and {MARKET_HEADER} {code!r} disagree"
+            return error_response(400, "invalid_market", message, "market")
+        checkout = checkout.model_copy(update={"market": code})
     idempotency_key = request.headers.get("Idempotency-Key")
     claim = None
     if idempotency_key:
@@ -68,6 +97,10 @@ async def start_checkout(
     if checkout.pack_slug is not None and checkout.pack_slug != row.slug:
         message = f"packSlug {checkout.pack_slug!r} is not the slug of pack {checkout.pack_id!r}"
         return _error(400, "invalid_checkout", message, "packSlug")
+    decision = sale_decision(row.feature_flags, checkout.provider, checkout.market, checkout.user_id)
+    if decision.refusal is not None:
+        log.info("checkout_refused_by_flags", provider=checkout.provider.value, flag=decision.flag)
+        return _not_available(decision, decision.refusal, checkout, row.slug)
     try:
         started = await connector.create_checkout_session(checkout, pack_from_row(row))
     except ProviderError as exc:
@@ -82,6 +115,22 @@ async def start_checkout(
             await ctx.checkout_idempotency.complete(claim, answer, session)
     log.info("checkout_created", provider=checkout.provider.value, session_id=str(started.id))
     return answer
+
+
+def _not_available(
+    decision: SaleDecision, refusal: Refusal, checkout: CheckoutInput, slug: str
+) -> StoredAnswer:
+    """422 naming why (``reason``) and the flag that decided (``flag``), as ``GET /v1/packs`` hides it."""
+    market = f"market {checkout.market}" if checkout.market else "any market"  # market.* refused it
+    because = REFUSED_BECAUSE[refusal].format(provider=checkout.provider.value, market=market)
+    error = {
+        "code": "pack_not_available",
+        "message": f"pack {slug!r} {because}",
+        "field": REFUSED_FIELD[refusal],
+        "reason": refusal.value,
+        "flag": decision.flag,
+    }
+    return StoredAnswer(status=422, body={"error": error})
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> StoredAnswer:

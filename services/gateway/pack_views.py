@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.catalog.gating import available_at, enabled_features
+from shared.catalog.gating import enabled_features, sale_decision
 from shared.db.catalog_state import StoredPack
 from shared.domain.model import SeedShape
 from shared.domain.provider import Provider
@@ -65,7 +65,7 @@ class PackView(SeedShape):
     price: int = Field(ge=0, description="integer minor units of currency")
     currency: str
     provider_skus: dict[str, str | None] = Field(alias="providerSkus", description="product id per provider")
-    feature_flags: dict[str, bool]
+    feature_flags: dict[str, bool | int] = Field(description="rollout.* flags hold percentages")
     billing: BillingView
     default_price: Money
     visuals: dict[str, str | None]
@@ -74,12 +74,17 @@ class PackView(SeedShape):
     providers: dict[str, BundleListingView | ListingView]
 
 
-def pack_view(pack: StoredPack, catalog: Mapping[str, StoredPack], market: str | None) -> dict[str, Any]:
+def pack_view(
+    pack: StoredPack, catalog: Mapping[str, StoredPack], market: str | None, user_id: str | None = None
+) -> dict[str, Any]:
     """The pack as served (JSON-ready)."""
-    return pack_model(pack, catalog, market).model_dump(mode="json")
+    return pack_model(pack, catalog, market, user_id).model_dump(mode="json")
 
 
-def pack_model(pack: StoredPack, catalog: Mapping[str, StoredPack], market: str | None) -> PackView:
+def pack_model(
+    pack: StoredPack, catalog: Mapping[str, StoredPack], market: str | None, user_id: str | None = None
+) -> PackView:
+    """The pack as ``user_id`` (None: anyone) sees it in ``market`` (None: unknown)."""
     row = pack.row
     visuals = dict(row.visuals)
     return PackView(
@@ -100,18 +105,25 @@ def pack_model(pack: StoredPack, catalog: Mapping[str, StoredPack], market: str 
         visuals={key: visuals.get(key) for key in ("image_url", "color", "icon")},
         active=row.is_active,
         bundle=_bundle_view(pack, catalog),
-        providers={provider.value: _listing_view(pack, provider, catalog, market) for provider in Provider},
+        providers={
+            provider.value: _listing_view(pack, provider, catalog, market, user_id) for provider in Provider
+        },
     )
 
 
 def _listing_view(
-    pack: StoredPack, provider: Provider, catalog: Mapping[str, StoredPack], market: str | None
+    pack: StoredPack,
+    provider: Provider,
+    catalog: Mapping[str, StoredPack],
+    market: str | None,
+    user_id: str | None,
 ) -> ListingView | BundleListingView:
     listing = pack.listings.get(provider)
     if listing is None:
         return ListingView(available=False, product_id=None, price=None)
     view = ListingView(
-        available=pack.row.is_active and available_at(pack.row.feature_flags, provider, market),
+        available=pack.row.is_active
+        and sale_decision(pack.row.feature_flags, provider, market, user_id).allowed,
         product_id=listing.product_id,
         price=Money(amount=listing.price, currency=listing.currency),
     )

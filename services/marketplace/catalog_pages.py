@@ -33,9 +33,9 @@ async def pack_page(request: web.Request) -> web.Response:
     pack = catalog.get(request.match_info["slug"])
     if pack is None or not pack.row.is_active:
         return await error_page(request, 404, "No such pack", "This pack is not sold (any more).")
-    view = pack_view(pack, catalog, market)
-    rates = await btc_rates(request.app[MARKETPLACE].oracle, [view])
     session = await signed_in(request)
+    view = pack_view(pack, catalog, market, session.user_id if session else None)  # its rollouts
+    rates = await btc_rates(request.app[MARKETPLACE].oracle, [view])
     # A fresh key per rendering: each click of a button on this page is one checkout, however often sent.
     click = uuid.uuid4().hex
     token = (

@@ -6,9 +6,9 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from services.gateway.packs import MARKET
 from services.marketplace.context import MARKETPLACE
 from services.marketplace.sessions import COOKIE_NAME, BrowserSession
+from shared.domain.markets import market_code
 
 # "de-DE,de;q=0.9" → DE: the region of the browser's first language that names one.
 LANGUAGE_REGION = re.compile(r"^[A-Za-z]{2,3}[-_]([A-Za-z]{2})$")
@@ -20,13 +20,13 @@ async def signed_in(request: web.Request) -> BrowserSession | None:
 
 def visitor_market(request: web.Request) -> str | None:
     """``?market=DE`` when given, else the region of the browser's preferred language, else none."""
-    chosen = request.query.get("market", "")
-    if MARKET.match(chosen):
-        return chosen.upper()
+    chosen = market_code(request.query.get("market", ""))
+    if chosen:
+        return chosen
     for part in request.headers.get("Accept-Language", "").split(","):
         match = LANGUAGE_REGION.match(part.split(";")[0].strip())
-        if match:
-            return match.group(1).upper()
+        if match and (region := market_code(match.group(1))):
+            return region
     return None
 
 

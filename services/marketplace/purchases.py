@@ -42,11 +42,14 @@ async def buy(request: web.Request) -> web.StreamResponse:
         provider = Provider(str(form.get("provider", "")))
     except ValueError:
         return await error_page(request, 400, "Unknown payment method", "Choose card or Lightning.")
-    if not await _sold_here(request, slug, provider, visitor_market(request)):
+    market_of_visitor = visitor_market(request)
+    if not await _sold_here(request, slug, provider, market_of_visitor, session.user_id):
         return await error_page(
             request, 409, "Not sold here", f"This pack is not sold with {provider.value} here."
         )
-    checkout = CheckoutInput(user_id=session.user_id, pack_slug=slug, provider=provider)
+    checkout = CheckoutInput(
+        user_id=session.user_id, pack_slug=slug, provider=provider, market=market_of_visitor
+    )
 
     async def start() -> StoredAnswer:
         answer = await start_checkout(request, checkout)
@@ -73,13 +76,15 @@ async def buy(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(str(started["checkoutUrl"]))
 
 
-async def _sold_here(request: web.Request, slug: str, provider: Provider, market: str | None) -> bool:
-    """The same availability the catalog page (and ``GET /v1/packs``) shows for this market."""
+async def _sold_here(
+    request: web.Request, slug: str, provider: Provider, market: str | None, user_id: str
+) -> bool:
+    """The same availability the pack page (and ``GET /v1/packs``) shows this user in this market."""
     async with request.app[GATEWAY].sessions() as session:
         catalog = await load_stored_catalog(session)
     pack = catalog.get(slug)
     return pack is not None and bool(
-        pack_view(pack, catalog, market)["providers"][provider.value]["available"]
+        pack_view(pack, catalog, market, user_id)["providers"][provider.value]["available"]
     )
 
 

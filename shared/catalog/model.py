@@ -5,11 +5,24 @@ child packs in ``bundle``; its price and provider prices may be left out, and ar
 of its children's.
 """
 
+import contextlib
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from shared.catalog.gating import flag_key_problem
+from shared.catalog.gating import flag_key_problem, flag_value_problem, is_rollout_key
 from shared.domain.packs import BillingKind
 from shared.domain.provider import Provider
 
@@ -28,6 +41,32 @@ def _valid_flag_key(key: str) -> str:
 
 
 FlagKey = Annotated[str, AfterValidator(_valid_flag_key)]
+_LAX_BOOL = TypeAdapter(bool)
+
+
+def _valid_flag_values(flags: object) -> object:
+    """Rollouts must be integer percentages; every other flag a boolean, read as leniently as before.
+
+    Each problem is reported at its own key, so the catalog file names the flag and its line."""
+    if not isinstance(flags, dict):
+        return flags  # pydantic reports the wrong type
+    checked: dict[object, object] = {}
+    problems: list[InitErrorDetails] = []
+    for key, value in flags.items():
+        if isinstance(key, str) and not is_rollout_key(key):
+            with contextlib.suppress(ValidationError):  # else flag_value_problem explains it
+                value = _LAX_BOOL.validate_python(value)
+        problem = flag_value_problem(key, value) if isinstance(key, str) else None
+        if problem:
+            error = PydanticCustomError("invalid_flag_value", "{problem}", {"problem": problem})
+            problems.append(InitErrorDetails(type=error, loc=(key,), input=value))
+        checked[key] = value
+    if problems:
+        raise ValidationError.from_exception_data("feature_flags", problems)
+    return checked
+
+
+FeatureFlags = Annotated[dict[FlagKey, StrictBool | StrictInt], BeforeValidator(_valid_flag_values)]
 
 
 class PackVisuals(BaseModel):
@@ -57,7 +96,7 @@ class PackSpec(BaseModel):
     display_name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
     features: list[FeatureName] = Field(default_factory=list)
-    feature_flags: dict[FlagKey, bool] = Field(default_factory=dict)
+    feature_flags: FeatureFlags = Field(default_factory=dict)
     price: int | None = Field(default=None, ge=0)
     currency: Currency = "USD"
     billing_kind: BillingKind = BillingKind.ONE_TIME

@@ -1,7 +1,8 @@
 """Checkout: what a client asks for and what the provider hands back, in the seed's names.
 
 ``CheckoutInput`` takes the seed's ``packId`` (a pack id or slug) and ``metadata``; today's
-``packSlug`` is still accepted. ``CheckoutSession`` adds the seed's ``sessionId`` and ``url`` to
+``packSlug`` is still accepted; ``market`` (ISO 3166-1 alpha-2) is ours, for the pack's gates.
+``CheckoutSession`` adds the seed's ``sessionId`` and ``url`` to
 today's fields.
 """
 
@@ -18,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.domain.markets import market_code
 from shared.domain.model import DomainModel
 from shared.domain.provider import Provider
 
@@ -44,6 +46,9 @@ class CheckoutInput(DomainModel):
     metadata: CheckoutMetadata = Field(default_factory=dict, description="kept with the session, sent on")
     success_url: str | None = None
     email: str | None = None
+    market: str | None = Field(
+        default=None, description="the buyer's country, ISO 3166-1 alpha-2; the pack's market gates apply"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -53,6 +58,16 @@ class CheckoutInput(DomainModel):
             return data
         slug = data.get("packSlug", data.get("pack_slug"))
         return data if slug is None else {**data, "packId": slug}
+
+    @field_validator("market")
+    @classmethod
+    def _market_is_a_country(cls, market: str | None) -> str | None:
+        if market is None:
+            return None
+        code = market_code(market)
+        if code is None:
+            raise ValueError(f"market {market!r} is not an ISO 3166-1 alpha-2 country code")
+        return code
 
     @field_validator("pack_slug")
     @classmethod

@@ -22,7 +22,7 @@ class MicroSaasPack(DomainModel):
     display_name: str
     description: str = ""
     features: list[str] = Field(default_factory=list)
-    feature_flags: dict[str, bool] = Field(default_factory=dict)
+    feature_flags: dict[str, bool | int] = Field(default_factory=dict, description="int: rollout.* flags")
     default_price: int = Field(ge=0, description="minor units (cents)")
     currency: str = Field(default="USD", min_length=3, max_length=3)
     billing_kind: BillingKind = BillingKind.ONE_TIME

@@ -121,6 +121,27 @@ def test_unknown_gating_provider_names_the_flag_and_line() -> None:
     assert "unknown provider" in message
 
 
+def test_rollout_out_of_range_names_the_flag_and_line() -> None:
+    text = """packs:
+  - slug: try-on
+    display_name: Try-On
+    price: 100
+    feature_flags:
+      rollout.lightning: 150
+"""
+    field, line, message = _only(_rejection(text))
+    assert (field, line) == ('packs[0].feature_flags["rollout.lightning"]', 6)
+    assert "integer percentage from 0 to 100" in message
+
+
+def test_rollout_percentage_is_kept_as_an_integer() -> None:
+    text = """packs:
+  - {slug: try-on, display_name: Try-On, price: 100, feature_flags: {rollout.lightning: 25, beta: true}}
+"""
+    catalog, _ = parse_catalog(text)
+    assert catalog.packs[0].feature_flags == {"rollout.lightning": 25, "beta": True}
+
+
 def test_bundle_of_unknown_pack_names_the_child_and_line() -> None:
     text = """packs:
   - {slug: try-on, display_name: A, price: 1}
