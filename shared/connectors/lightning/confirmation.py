@@ -26,6 +26,7 @@ from shared.domain.provider import Provider
 
 log = structlog.get_logger(__name__)
 DEFAULT_SUBSCRIPTION_PERIOD = "P1M"
+FINAL_STATUSES = ("settled", "refunded")
 
 
 class ReceiptValidator:
@@ -42,12 +43,19 @@ class ReceiptValidator:
             async with unit_of_work(self._sessions) as session:
                 await invoice_store.record_delivery_outcome(session, check, [])
             return []
-        reading = await self.backend_for(invoice).read_invoice(invoice)
+        # A settled or refunded invoice is final (record_reading keeps it): a repeat of its settlement
+        # — a webhook retry, the poll's observation queued behind a backlog — needs no provider read.
+        reading = (
+            None
+            if invoice.status in FINAL_STATUSES
+            else await self.backend_for(invoice).read_invoice(invoice)
+        )
         async with unit_of_work(self._sessions) as session:
             locked = await invoice_store.invoice_by_id(session, invoice.id, lock=True)
             assert locked is not None
-            await record_reading(session, locked, reading)
-            updates = [settlement_update(locked)] if locked.status in ("settled", "refunded") else []
+            if reading is not None:
+                await record_reading(session, locked, reading)
+            updates = [settlement_update(locked)] if locked.status in FINAL_STATUSES else []
             await invoice_store.record_delivery_outcome(session, check, updates)
             return updates
 
@@ -62,7 +70,7 @@ class ReceiptValidator:
 async def record_reading(session: AsyncSession, invoice: LightningInvoice, reading: ProviderReading) -> None:
     """Write what the provider said; a settled invoice never goes back to a lesser state."""
     now = datetime.now(UTC)
-    if invoice.status in ("settled", "refunded"):
+    if invoice.status in FINAL_STATUSES:
         return
     previous = invoice.status
     invoice.status = reading.status.value

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -111,6 +111,15 @@ async def claim_due_for_poll(session: AsyncSession, now: datetime, limit: int) -
         .with_for_update(skip_locked=True)
     )
     return list(rows.scalars().all())
+
+
+async def postpone_poll(session: AsyncSession, invoice_ids: list[uuid.UUID], until: datetime) -> None:
+    """Move the next poll of still-polled invoices to ``until`` (a settled one stays unpolled)."""
+    await session.execute(
+        update(LightningInvoice)
+        .where(LightningInvoice.id.in_(invoice_ids), LightningInvoice.next_poll_at.is_not(None))
+        .values(next_poll_at=until)
+    )
 
 
 async def record_delivery(

@@ -29,6 +29,9 @@ from shared.messaging.raw_deliveries import RawDelivery, publish_raw_delivery
 
 log = structlog.get_logger(__name__)
 POLL_BATCH = 50
+# An invoice whose change was published is polled again only after this (or the long interval):
+# the observation is queued for ingest, and repeating it while ingest lags only grows its backlog.
+OBSERVED_REPOLL_S = 30.0
 
 
 async def run_in_background(app: web.Application) -> AsyncIterator[None]:
@@ -72,7 +75,7 @@ class LightningPoller:
             due = await invoice_store.claim_due_for_poll(session, now, POLL_BATCH)
             for invoice in due:
                 self._schedule_next(invoice, now)
-        changed = 0
+        observed: list[LightningInvoice] = []
         for invoice in due:
             try:
                 reading = await self._adapter.receipts.backend_for(invoice).read_invoice(invoice)
@@ -80,9 +83,20 @@ class LightningPoller:
                 log.warning("lightning_poll_read_failed", invoice_id=str(invoice.id), error=str(exc))
                 continue
             if reading.status.value != invoice.status:
-                changed += 1
+                observed.append(invoice)
                 await self._publish(invoice, reading.status.value)
-        return changed
+        if observed:
+            await self._await_ingest(observed, now)
+        return len(observed)
+
+    async def _await_ingest(self, observed: list[LightningInvoice], now: datetime) -> None:
+        """Poll what was just published only after ``OBSERVED_REPOLL_S``: ingest is about to settle it."""
+        async with unit_of_work(self._ctx.sessions) as session:
+            await invoice_store.postpone_poll(
+                session,
+                [invoice.id for invoice in observed],
+                now + timedelta(seconds=max(self._max_interval_s, OBSERVED_REPOLL_S)),
+            )
 
     def _schedule_next(self, invoice: LightningInvoice, now: datetime) -> None:
         delay_s = min(self._max_interval_s, self._interval_s * 2 ** min(invoice.poll_count, 16))
