@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -36,7 +37,7 @@ async def _states_as_of(
     if as_of.known_at is not None:
         rows = rows.where(history.recorded_at <= as_of.known_at)
     latest = (
-        rows.distinct(history.entitlement_id)
+        rows.ext(distinct_on(history.entitlement_id))
         .order_by(history.entitlement_id, history.occurred_at.desc(), history.seq.desc())
         .subquery()
     )
@@ -46,7 +47,7 @@ async def _states_as_of(
         .join(BillingCatalog, BillingCatalog.id == state.catalog_id)
         .order_by(state.activated_at, state.entitlement_id)
     )
-    return [(_as_ledger_row(row), pack) for row, pack in found.tuples()]
+    return [(_as_ledger_row(row), pack) for row, pack in found]
 
 
 def _as_ledger_row(row: EntitlementHistory) -> LedgerEntitlement:
@@ -82,4 +83,4 @@ async def user_timeline(session: AsyncSession, user_id: str) -> list[tuple[Entit
         .where(EntitlementHistory.user_id == user_id)
         .order_by(EntitlementHistory.occurred_at, EntitlementHistory.seq)
     )
-    return list(rows.tuples())
+    return [(row, slug) for row, slug in rows]
