@@ -1,18 +1,18 @@
 """Reads of the entitlement history: a user's entitlements and feature grants as of a past time.
 
-The state of an entitlement at ``at`` is its history row with the newest ``occurred_at`` not after
-``at`` (the provider's clock; of equal times the later recorded, as the ledger decides). With
-``known_at`` only rows recorded by then count: the answer we would have given at that moment.
+The state of an entitlement at ``at`` is, of its history rows with ``occurred_at`` (the provider's
+clock) not after ``at``, the one the ledger's rule puts first (shared/domain/ledger.py: the newest,
+and of two at one instant the one that wins whatever their arrival order; of equal ones the later
+recorded). With ``known_at`` only rows recorded by then count: the answer we would have given then.
 """
 
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from shared.catalog.grants import FeatureGrant
 from shared.db.entitlement_views import entitlement_view
@@ -21,6 +21,7 @@ from shared.db.history_models import EntitlementHistory
 from shared.db.ledger_writes import LedgerEntitlement
 from shared.db.models import BillingCatalog
 from shared.domain.entitlements import EntitlementStatus
+from shared.domain.ledger import EntitlementState, Precedence
 
 
 @dataclass(frozen=True)
@@ -33,21 +34,32 @@ async def _states_as_of(
     session: AsyncSession, user_id: str, as_of: AsOf
 ) -> list[tuple[LedgerEntitlement, BillingCatalog]]:
     history = EntitlementHistory
-    rows = select(history).where(history.user_id == user_id, history.occurred_at <= as_of.at)
+    query = (
+        select(history, BillingCatalog)
+        .join(BillingCatalog, BillingCatalog.id == history.catalog_id)
+        .where(history.user_id == user_id, history.occurred_at <= as_of.at)
+    )
     if as_of.known_at is not None:
-        rows = rows.where(history.recorded_at <= as_of.known_at)
-    latest = (
-        rows.ext(distinct_on(history.entitlement_id))
-        .order_by(history.entitlement_id, history.occurred_at.desc(), history.seq.desc())
-        .subquery()
+        query = query.where(history.recorded_at <= as_of.known_at)
+    latest: dict[uuid.UUID, tuple[EntitlementHistory, BillingCatalog]] = {}
+    for row, pack in await session.execute(query):
+        held = latest.get(row.entitlement_id)
+        if held is None or _rank(row) > _rank(held[0]):
+            latest[row.entitlement_id] = (row, pack)
+    # The order of the current list: by activation, then id.
+    ordered = sorted(latest.values(), key=lambda held: (_activation_order(held[0]), held[0].entitlement_id))
+    return [(_as_ledger_row(row), pack) for row, pack in ordered]
+
+
+def _rank(row: EntitlementHistory) -> tuple[Precedence, int]:
+    state = EntitlementState(
+        EntitlementStatus(row.status), row.activated_at, row.expires_at, row.occurred_at, row.status_reason
     )
-    state = aliased(EntitlementHistory, latest)
-    found = await session.execute(
-        select(state, BillingCatalog)
-        .join(BillingCatalog, BillingCatalog.id == state.catalog_id)
-        .order_by(state.activated_at, state.entitlement_id)
-    )
-    return [(_as_ledger_row(row), pack) for row, pack in found]
+    return state.precedence, row.seq
+
+
+def _activation_order(row: EntitlementHistory) -> tuple[bool, datetime]:
+    return row.activated_at is None, row.activated_at or datetime.min.replace(tzinfo=UTC)
 
 
 def _as_ledger_row(row: EntitlementHistory) -> LedgerEntitlement:
