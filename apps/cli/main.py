@@ -17,6 +17,7 @@ from yarl import URL
 from apps.cli import local_stack
 from apps.cli.catalog import catalog_app
 from apps.cli.dead_letters import dlq_app
+from apps.cli.history import history
 from apps.cli.receipts import receipt_app
 from apps.cli.security import apikeys_app, audit_app, retention_app, secrets_app
 from apps.cli.stack_env import load_beside_running_stack
@@ -33,6 +34,7 @@ app.add_typer(apikeys_app, name="apikeys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(retention_app, name="retention")
 app.add_typer(receipt_app, name="receipt")
+app.command("history")(history)
 for plugin in REGISTERED_PROVIDERS:
     app.add_typer(plugin.cli, name=plugin.provider.value)
 

@@ -5,7 +5,8 @@ update is claimed once (``processed_events``), then the domain's rule (shared/do
 says what it does to each entitlement it targets — an older one changes nothing — and every
 transition announces its event with the state it left. Only the
 writes are batched: one statement per table (shared/db/ledger_writes.py), in the caller's
-transaction, so the ledger, its outbox rows and its audit rows commit (or roll back) together.
+transaction, so the ledger, its history, its outbox rows and its audit rows commit (or roll back)
+together. Every update taken in gets a history row, an older one too: it changes only the past.
 """
 
 import uuid
@@ -22,9 +23,11 @@ from shared.db.catalog import UnknownProductError
 from shared.db.catalog_models import BundleItem
 from shared.db.entitlement_views import entitlement_view
 from shared.db.ledger_writes import (
+    HistoryEntry,
     LedgerEntitlement,
     OutboxEvent,
     claim_events,
+    insert_history,
     insert_outbox,
     upsert_entitlements,
 )
@@ -77,6 +80,7 @@ async def apply_entitlement_updates(
         await batch.load(session, todo)
     announced = [batch.apply(update) if update is not None else None for update in fresh]
     await upsert_entitlements(session, list(batch.changed.values()))
+    await insert_history(session, batch.history)
     await insert_outbox(session, batch.outbox)
     await append_audit_rows(session, batch.audit)
     return announced
@@ -93,6 +97,7 @@ class _Batch:
     ledger: dict[EntitlementKey, LedgerEntitlement] = field(default_factory=dict)
     changed: dict[EntitlementKey, LedgerEntitlement] = field(default_factory=dict)
     outbox: list[OutboxEvent] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
 
     async def load(self, session: AsyncSession, updates: Sequence[EntitlementUpdate]) -> None:
@@ -186,6 +191,8 @@ class _Batch:
         previous = _state_of(row) if row is not None else None
         decision = decide(previous, update)
         if decision is None:
+            assert row is not None  # only an existing entitlement can be newer than an update
+            self.history.append(_history_entry(update, row, applied=False, announced=None))
             return None
         if row is None:
             row = LedgerEntitlement(
@@ -201,6 +208,7 @@ class _Batch:
         row.status_reason = state.reason
         row.updated_at = datetime.now(UTC)
         self.changed[key] = row
+        self.history.append(_history_entry(update, row, applied=True, announced=event_type))
         self.audit.append(
             audit_row_values(
                 _audit_entry(update, pack, reference, previous.status if previous else None, event_type)
@@ -215,6 +223,25 @@ def _state_of(row: LedgerEntitlement) -> EntitlementState:
     return EntitlementState(
         EntitlementStatus(row.status), row.activated_at, row.expires_at, row.last_event_at, row.status_reason
     )
+
+
+def _history_entry(
+    update: EntitlementUpdate,
+    row: LedgerEntitlement,
+    *,
+    applied: bool,
+    announced: EntitlementEventType | None,
+) -> HistoryEntry:
+    """An applied update's row is the ledger's new state; a late one's, what it says held from its time."""
+    activated_at = row.activated_at
+    if not applied:
+        started = row.activated_at is not None and row.activated_at <= update.occurred_at
+        activated_at = update.activated_at or (row.activated_at if started else update.occurred_at)
+    return HistoryEntry(
+        row.id, row.user_id, row.catalog_id, row.source_provider, row.purchase_reference,
+        update.status.value, activated_at, update.expires_at, update.reason, update.update_id,
+        update.provider_event_type, update.occurred_at, applied, announced.value if announced else None,
+    )  # fmt: skip
 
 
 def _audit_entry(

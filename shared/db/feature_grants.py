@@ -1,5 +1,7 @@
 """A user's feature grants, read from active entitlements and the features of their packs."""
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +27,18 @@ async def load_feature_grants(session: AsyncSession, user_id: str) -> list[Featu
         .order_by(UserEntitlement.activated_at, UserEntitlement.id)
     )
     return [
-        FeatureGrant(feature, pack.slug, bundle_slug_of_reference(reference), expires_at)
+        grant
         for reference, expires_at, pack in rows
+        for grant in pack_feature_grants(pack, reference, expires_at)
+    ]
+
+
+def pack_feature_grants(
+    pack: BillingCatalog, purchase_reference: str, expires_at: datetime | None
+) -> list[FeatureGrant]:
+    """The grants one active entitlement of ``pack`` gives (its features, flags applied)."""
+    via_bundle = bundle_slug_of_reference(purchase_reference)
+    return [
+        FeatureGrant(feature, pack.slug, via_bundle, expires_at)
         for feature in enabled_features(pack.features, pack.feature_flags)
     ]

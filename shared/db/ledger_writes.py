@@ -32,6 +32,22 @@ INSERT_OUTBOX = text(
     "CAST(:topics AS text[]), CAST(:keys AS text[]), CAST(:types AS text[]), CAST(:payloads AS text[])) "
     "WITH ORDINALITY AS o(id, topic, key, event_type, payload, n) ORDER BY n"
 )
+# ``seq`` follows the order the batch took the updates in; ``recorded_at`` is the database's clock.
+INSERT_HISTORY = text(
+    "INSERT INTO entitlement_history (entitlement_id, user_id, catalog_id, source_provider, "
+    "purchase_reference, status, activated_at, expires_at, status_reason, provider_event_id, "
+    "provider_event_type, occurred_at, applied, announced) "
+    "SELECT entitlement_id, user_id, catalog_id, source_provider, purchase_reference, status, "
+    "activated_at, expires_at, status_reason, provider_event_id, provider_event_type, occurred_at, "
+    "applied, announced FROM unnest(CAST(:entitlements AS uuid[]), CAST(:users AS text[]), "
+    "CAST(:catalogs AS uuid[]), CAST(:providers AS text[]), CAST(:references AS text[]), "
+    "CAST(:statuses AS text[]), CAST(:activated AS timestamptz[]), CAST(:expires AS timestamptz[]), "
+    "CAST(:reasons AS text[]), CAST(:event_ids AS text[]), CAST(:event_types AS text[]), "
+    "CAST(:occurred AS timestamptz[]), CAST(:applied AS boolean[]), CAST(:announced AS text[])) "
+    "WITH ORDINALITY AS h(entitlement_id, user_id, catalog_id, source_provider, purchase_reference, "
+    "status, activated_at, expires_at, status_reason, provider_event_id, provider_event_type, "
+    "occurred_at, applied, announced, n) ORDER BY n"
+)
 
 
 @dataclass
@@ -58,6 +74,26 @@ class OutboxEvent:
     key: str
     event_type: str
     payload: dict[str, object]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One update as it reached one entitlement: the state it says held from ``occurred_at`` on."""
+
+    entitlement_id: uuid.UUID
+    user_id: str
+    catalog_id: uuid.UUID
+    source_provider: str
+    purchase_reference: str
+    status: str
+    activated_at: datetime | None
+    expires_at: datetime | None
+    status_reason: str | None
+    provider_event_id: str
+    provider_event_type: str
+    occurred_at: datetime
+    applied: bool
+    announced: str | None
 
 
 async def claim_events(session: AsyncSession, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -102,5 +138,29 @@ async def insert_outbox(session: AsyncSession, events: Sequence[OutboxEvent]) ->
             "keys": [e.key for e in events],
             "types": [e.event_type for e in events],
             "payloads": [orjson.dumps(e.payload).decode() for e in events],
+        },
+    )
+
+
+async def insert_history(session: AsyncSession, entries: Sequence[HistoryEntry]) -> None:
+    if not entries:
+        return
+    await session.execute(
+        INSERT_HISTORY,
+        {
+            "entitlements": [e.entitlement_id for e in entries],
+            "users": [e.user_id for e in entries],
+            "catalogs": [e.catalog_id for e in entries],
+            "providers": [e.source_provider for e in entries],
+            "references": [e.purchase_reference for e in entries],
+            "statuses": [e.status for e in entries],
+            "activated": [e.activated_at for e in entries],
+            "expires": [e.expires_at for e in entries],
+            "reasons": [e.status_reason for e in entries],
+            "event_ids": [e.provider_event_id for e in entries],
+            "event_types": [e.provider_event_type for e in entries],
+            "occurred": [e.occurred_at for e in entries],
+            "applied": [e.applied for e in entries],
+            "announced": [e.announced for e in entries],
         },
     )

@@ -39,6 +39,15 @@ CORE_PERSONAL_DATA: tuple[PersonalDataTable, ...] = (
     PersonalDataTable(
         "user_entitlements", "user_id", Erasure.PSEUDONYMISE, cleared_columns=("status_reason",)
     ),
+    # History is accounting too ("what was active at month end"): kept, under the pseudonym.
+    PersonalDataTable(
+        "entitlement_history",
+        "user_id",
+        Erasure.PSEUDONYMISE,
+        cleared_columns=("status_reason",),
+        delimited_columns=("provider_event_id",),
+        order_by="seq",
+    ),
     PersonalDataTable("checkout_sessions", "user_id", Erasure.PSEUDONYMISE, json_columns=("details",)),
     PersonalDataTable(
         "outbox",

@@ -1,5 +1,5 @@
 """A batch decided in memory has exactly the effects of applying its updates one at a time: the same
-ledger, the same announced events with the same data, the same processed ids and audit rows."""
+ledger, the same announced events with the same data, the same processed ids, history and audit rows."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 
 from services.entitlement_worker.apply_updates import apply_update_batch
 from shared.db.entitlements import apply_entitlement_update
+from shared.db.history_models import EntitlementHistory
 from shared.db.models import Outbox, ProcessedEvent, UserEntitlement
 from shared.domain.entitlements import EntitlementStatus, EntitlementUpdate
 from shared.domain.packs import MicroSaasPack
@@ -87,6 +88,25 @@ async def _effects(stack: Stack, user_id: str) -> dict[str, Any]:
                 ProcessedEvent.provider_event_id.startswith(f"{user_id}:")
             )
         )
+        history = await session.execute(
+            select(EntitlementHistory)
+            .where(EntitlementHistory.user_id == user_id)
+            .order_by(EntitlementHistory.seq)
+        )
+        timeline = [
+            (
+                plain(h.provider_event_id),
+                h.purchase_reference,
+                h.status,
+                h.activated_at,
+                h.expires_at,
+                h.occurred_at,
+                h.status_reason,
+                h.applied,
+                h.announced,
+            )
+            for h in history.scalars()
+        ]
         audit = await session.execute(
             text(
                 "SELECT details FROM audit_log WHERE subject = :s AND event = 'entitlement.changed' "
@@ -98,6 +118,7 @@ async def _effects(stack: Stack, user_id: str) -> dict[str, Any]:
         "ledger": ledger,
         "events": events,
         "processed": sorted(plain(p) for p in processed.scalars()),
+        "history": timeline,
         "audit": [{k: plain(v) for k, v in d.items()} for (d,) in audit],
     }
 
@@ -127,5 +148,18 @@ async def test_a_batch_has_the_effects_of_its_updates_applied_one_by_one(
         "entitlement.revoked",  # refund
         "entitlement.activated",  # rebuy
         "entitlement.expired",  # expire-other
+    ]
+    # Every update taken in has its row, the stale ones too (not applied); redeliveries have none.
+    assert [(event_id, applied) for event_id, *_, applied, _ in expected["history"]] == [
+        ("U:already-applied", True),
+        ("U:buy", True),
+        ("U:buy-other", True),
+        ("U:renew", True),
+        ("U:stale-renewal", False),
+        ("U:same-expiry", True),
+        ("U:refund", True),
+        ("U:stale-expiry", False),
+        ("U:rebuy", True),
+        ("U:expire-other", True),
     ]
     assert await _effects(stack, batched) == expected

@@ -1,7 +1,8 @@
 """The convergence property through the real worker path: generated lifecycles, permuted and
 duplicated, split into batches and applied to PostgreSQL (``processed_events`` claims included)
 end exactly as the domain's rule folds them (tests/unit/test_ledger_convergence.py), with the same
-events in the outbox. Fewer examples than the pure property: each one is a few transactions."""
+events in the outbox, and the entitlement history answers for every past instant what the provider's
+records said then. Fewer examples than the pure property: each one is a few transactions."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -12,8 +13,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from services.entitlement_worker.apply_updates import apply_update_batch
+from shared.db.entitlement_history import AsOf, user_entitlements_as_of
 from shared.db.models import Outbox, UserEntitlement
 from shared.domain.entitlements import EntitlementUpdate
+from shared.domain.ledger import precedence_of
 from shared.domain.packs import MicroSaasPack
 from shared.domain.provider import Provider
 from tests.conftest import Stack, revenuecat_product_of
@@ -85,3 +88,8 @@ async def test_batches_in_postgres_end_as_the_rule_folds_them(
             expected.state.last_event_at,
         )
         assert list(events) == [event.value for event, _, _ in expected.announced]
+        for moment in sorted({u.occurred_at for u in updates}):
+            then = max((u for u in updates if u.occurred_at <= moment), key=precedence_of)
+            [held] = await user_entitlements_as_of(session, user, AsOf(moment))
+            expiry = then.expires_at.isoformat() if then.expires_at else None
+            assert (held["status"], held["expirationDate"]) == (then.status.value, expiry)
