@@ -1,18 +1,20 @@
 """``RevenueCatAdapter.revoke_entitlement``: proposed on the user's partition, applied by the worker,
 revoked in our ledger with the reason and announced once; and the admin route that calls it."""
 
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from shared.connectors.revenuecat.adapter import RevenueCatAdapter
-from shared.db.models import Outbox
+from shared.db.models import Outbox, UserEntitlement
 from shared.messaging.entitlement_updates import EntitlementUpdatePublisher
 from shared.messaging.producer import create_producer
 from tests.conftest import Stack
 from tests.infra.revenuecat import RevenueCatSandbox, entitlement_rows, make_pack, wait_until_applied
+from tests.infra.security import billing_cli
 from tests.infra.waiting import eventually
 
 REVOKED_BY_BANK = ("revoked", "revoked locally: chargeback reported by the bank")
@@ -86,3 +88,78 @@ async def test_admin_revoke_of_an_unknown_purchase_is_a_404(
     response = await http.post(f"{stack.gateway_url}/v1/admin/entitlements/revoke", json=body)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "entitlement_not_found"
+
+
+async def _entitlement_id(stack: Stack, user_id: str) -> uuid.UUID:
+    async with stack.sessions() as session:
+        return (
+            await session.execute(select(UserEntitlement.id).where(UserEntitlement.user_id == user_id))
+        ).scalar_one()
+
+
+async def _revoke_requests(stack: Stack, user_id: str) -> list[tuple[str, str]]:
+    async with stack.sessions() as session:
+        rows = await session.execute(
+            text(
+                "SELECT actor, details->>'reason' FROM audit_log"
+                " WHERE subject = :s AND event = 'entitlement.revoke_requested'"
+            ),
+            {"s": f"user:{user_id}"},
+        )
+        return [(actor, reason) for actor, reason in rows.all()]
+
+
+async def test_admin_revoke_by_entitlement_id_goes_through_the_worker_and_is_audited(
+    stack: Stack, http: httpx.AsyncClient, user_id: str
+) -> None:
+    product = await _purchased(stack, http, user_id)
+    entitlement_id = await _entitlement_id(stack, user_id)
+
+    response = await http.post(
+        f"{stack.gateway_url}/v1/admin/entitlements/{entitlement_id}/revoke",
+        json={"reason": "chargeback reported by the bank"},
+    )
+
+    assert response.status_code == 202, response.text
+    assert response.json() == {"status": "accepted", "entitlementId": str(entitlement_id), "userId": user_id}
+    await eventually(lambda: _revoked(stack, user_id, product), what="revocation applied by the worker")
+    [(actor, reason)] = await _revoke_requests(stack, user_id)
+    assert actor.startswith("apikey:") and reason == "chargeback reported by the bank"
+
+
+async def test_admin_revoke_by_id_refuses_an_unknown_or_malformed_id_and_a_missing_reason(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    unknown = await http.post(
+        f"{stack.gateway_url}/v1/admin/entitlements/{uuid.uuid4()}/revoke", json={"reason": "x"}
+    )
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "entitlement_not_found")
+    malformed = await http.post(
+        f"{stack.gateway_url}/v1/admin/entitlements/nope/revoke", json={"reason": "x"}
+    )
+    assert (malformed.status_code, malformed.json()["error"]["field"]) == (400, "entitlementId")
+    no_reason = await http.post(f"{stack.gateway_url}/v1/admin/entitlements/{uuid.uuid4()}/revoke", json={})
+    assert (no_reason.status_code, no_reason.json()["error"]["field"]) == (400, "reason")
+
+
+async def test_billing_entitlements_revoke_goes_through_the_worker_and_is_audited(
+    stack: Stack, http: httpx.AsyncClient, user_id: str
+) -> None:
+    product = await _purchased(stack, http, user_id)
+    entitlement_id = await _entitlement_id(stack, user_id)
+
+    ran = billing_cli(stack.settings, "entitlements", "revoke", str(entitlement_id), "--reason", "fraud")
+
+    assert ran.returncode == 0, ran.stderr
+    assert "accepted" in ran.stdout
+    await eventually(
+        lambda: _revoked_for(stack, user_id, product, "revoked locally: fraud"), what="revocation applied"
+    )
+    [(actor, reason)] = await _revoke_requests(stack, user_id)
+    assert actor.startswith("cli:") and reason == "fraud"
+    unknown = billing_cli(stack.settings, "entitlements", "revoke", str(uuid.uuid4()), "--reason", "x")
+    assert unknown.returncode == 1 and "no entitlement" in unknown.stderr
+
+
+async def _revoked_for(stack: Stack, user_id: str, product: str, reason: str) -> bool:
+    return (await entitlement_rows(stack.sessions, user_id)).get(product) == ("revoked", reason)
