@@ -15,6 +15,7 @@ from prometheus_client import start_http_server
 from apps.cli import local_stack
 from apps.cli.catalog import catalog_app
 from apps.cli.dead_letters import dlq_app
+from apps.cli.reconcile import reconcile
 from apps.cli.security import apikeys_app, audit_app, retention_app, secrets_app
 from shared.connectors.registry import REGISTERED_PROVIDERS
 from shared.db.migrate import upgrade_to_heads
@@ -28,6 +29,7 @@ app.add_typer(secrets_app, name="secrets")
 app.add_typer(apikeys_app, name="apikeys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(retention_app, name="retention")
+app.command()(reconcile)
 for plugin in REGISTERED_PROVIDERS:
     app.add_typer(plugin.cli, name=plugin.provider.value)
 
