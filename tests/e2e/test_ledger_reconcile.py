@@ -14,8 +14,16 @@ from apps.stack.processes import REPO_ROOT, settings_env
 from services.catalog_sync.ledger_drift import check_ledger_once
 from shared.bootstrap import bootstrap
 from shared.db.models import UserEntitlement
+from shared.domain.packs import BillingKind
 from shared.observability.metrics import LEDGER_DRIFT
 from tests.conftest import Stack
+from tests.infra.lightning import (
+    BtcpaySandbox,
+    btcpay_fixture,  # noqa: F401
+    checkout,
+    entitlement_event,
+    lightning_pack,
+)
 from tests.infra.revenuecat import RevenueCatSandbox, make_pack, wait_until_applied
 from tests.infra.topic_collector import Published
 from tests.infra.waiting import eventually
@@ -150,3 +158,36 @@ async def test_scheduled_check_exports_the_drift_gauge_and_fixes_nothing(
 
     assert LEDGER_DRIFT.labels(provider="revenuecat", kind="missing")._value.get() >= 1
     assert await ledger_row(stack, user_id) is None  # reconcile_auto_fix is off
+
+
+async def test_hand_edited_lightning_expiry_is_restored_from_the_btcpay_invoice(
+    stack: Stack, http: httpx.AsyncClient, btcpay: BtcpaySandbox, user_id: str
+) -> None:
+    pack, _ = await lightning_pack(
+        stack.sessions, price=1_500_000, currency="BTC", kind=BillingKind.SUBSCRIPTION, period="P1M"
+    )
+    session = await checkout(http, stack.gateway_url, user_id, pack)
+    await btcpay.pay(await btcpay.invoice_id_for(session["id"]))
+    await stack.published.wait_for(
+        stack.topics.entitlements, entitlement_event(user_id, "entitlement.activated", pack.slug)
+    )
+    paid = await ledger_row(stack, user_id)
+    assert paid is not None and paid.expires_at is not None
+    async with stack.sessions() as db, db.begin():
+        await db.execute(
+            update(UserEntitlement)
+            .where(UserEntitlement.id == paid.id)
+            .values(expires_at=paid.expires_at - timedelta(days=20))
+        )
+
+    report = await billing_reconcile(stack, user_id)
+    assert report.code == 1, report.output
+    assert "lightning" in report.output and "wrong_expiry" in report.output
+    assert (await billing_reconcile(stack, user_id, "--fix")).code == 0
+
+    async def restored() -> UserEntitlement | None:
+        row = await ledger_row(stack, user_id)
+        return row if row is not None and row.expires_at == paid.expires_at else None
+
+    await eventually(restored, what="the expiry the invoice granted")
+    assert "lightning: no drift" in (await billing_reconcile(stack, user_id)).output
