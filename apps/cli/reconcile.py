@@ -57,7 +57,9 @@ def _print_report(console: Console, report: ReconcileReport, packs: dict[uuid.UU
     checked = ", ".join(f"{n} {p.value} user(s)" for p, n in report.checked.items()) or "nobody"
     console.print(f"checked {checked}")
     if report.drifts:
-        table = Table("provider", "kind", "user", "pack", "reference", "ledger", "provider says")
+        table = Table("provider", "kind", "user", "pack", "reference")
+        table.add_column("ledger", no_wrap=True)
+        table.add_column("provider says", no_wrap=True)
         for drift in report.drifts:
             table.add_row(
                 drift.provider.value,
@@ -87,11 +89,11 @@ def _ledger_side(drift: Drift) -> str:
 def _provider_side(drift: Drift) -> str:
     fact = drift.truth
     if fact is None:
-        return "unknown to the provider"
+        return "unknown"
     return _state(fact.status, fact.expires_at)
 
 
 def _state(status: EntitlementStatus, expires_at: datetime | None) -> str:
     if status is not EntitlementStatus.ACTIVE:
         return status.value
-    return f"active until {expires_at:%Y-%m-%d %H:%M:%S}" if expires_at else "active, no end"
+    return f"active to {expires_at:%Y-%m-%d %H:%M}" if expires_at else "active, no end"

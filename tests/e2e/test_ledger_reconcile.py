@@ -191,3 +191,18 @@ async def test_hand_edited_lightning_expiry_is_restored_from_the_btcpay_invoice(
 
     await eventually(restored, what="the expiry the invoice granted")
     assert "lightning: no drift" in (await billing_reconcile(stack, user_id)).output
+
+
+async def test_an_unreadable_provider_is_reported_unread_never_as_drift(
+    stack: Stack, http: httpx.AsyncClient, rc: RevenueCatSandbox, user_id: str
+) -> None:
+    await dropped_purchase(stack, http, rc, user_id)
+    await rc.fault(scope="v1", mode="error", status=503, app_user_id=f"rc_{user_id}")
+    try:
+        outage = await billing_reconcile(stack, user_id, "--fix")
+    finally:
+        await rc.fault(scope="v1", mode="off", app_user_id=f"rc_{user_id}")
+
+    assert outage.code == 2, outage.output
+    assert f"unread revenuecat {user_id}" in outage.output
+    assert "published 0 corrective update" in outage.output
