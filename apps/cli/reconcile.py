@@ -57,7 +57,11 @@ def _print_report(console: Console, report: ReconcileReport, packs: dict[uuid.UU
     checked = ", ".join(f"{n} {p.value} user(s)" for p, n in report.checked.items()) or "nobody"
     console.print(f"checked {checked}")
     if report.drifts:
-        table = Table("provider", "kind", "user", "pack", "reference")
+        table = Table()
+        for name in ("provider", "kind", "user"):
+            table.add_column(name, no_wrap=True)
+        table.add_column("pack", overflow="ellipsis", min_width=12)
+        table.add_column("reference", overflow="ellipsis", min_width=12)
         table.add_column("ledger", no_wrap=True)
         table.add_column("provider says", no_wrap=True)
         for drift in report.drifts:

@@ -106,9 +106,14 @@ def find_drift(
             for key, kind in kinds.items()
             if kind is not None
         ]
+    unknown: dict[tuple[str, str, str], list[LedgerEntry]] = {}
     for key, row in rows.items():
         if key not in seen and row.status is EntitlementStatus.ACTIVE:
-            drifts.append(Drift(provider, DriftKind.EXTRA, key, row, None, _revocation(provider, row)))
+            purchase = (key.user_id, row.provider_product_id, row.provider_reference)
+            unknown.setdefault(purchase, []).append(row)
+    for extra in unknown.values():  # one revocation per purchase reaches all it granted
+        revocation = _revocation(provider, extra)
+        drifts += [Drift(provider, DriftKind.EXTRA, row.key, row, None, revocation) for row in extra]
     return sorted(drifts, key=lambda d: (d.key.user_id, d.key.purchase_reference, str(d.key.catalog_id)))
 
 
@@ -151,16 +156,17 @@ def _correction(provider: Provider, fact: ProviderTruth, rows: Sequence[LedgerEn
     )
 
 
-def _revocation(provider: Provider, row: LedgerEntry) -> EntitlementUpdate:
+def _revocation(provider: Provider, rows: Sequence[LedgerEntry]) -> EntitlementUpdate:
+    row = rows[0]
     return EntitlementUpdate(
-        update_id=correction_id(row.provider_reference, _seen(fact=None, rows=[row])),
+        update_id=correction_id(row.provider_reference, _seen(fact=None, rows=rows)),
         provider=provider,
         provider_event_type=RECONCILE_EVENT_TYPE,
         user_id=row.key.user_id,
         provider_product_id=row.provider_product_id,
         purchase_reference=row.provider_reference,
         status=EntitlementStatus.REVOKED,
-        occurred_at=row.last_event_at,
+        occurred_at=max(r.last_event_at for r in rows),
         expires_at=row.expires_at,
         reason=f"not found at {provider.value} by reconcile",
     )

@@ -140,3 +140,12 @@ def test_a_bundle_purchase_is_corrected_once_for_all_its_children() -> None:
 
 def test_a_truth_for_a_product_we_do_not_sell_lands_nowhere() -> None:
     assert find_drift(RC, [], [truth()], {}) == []
+
+
+def test_rows_of_one_purchase_the_provider_does_not_know_share_one_revocation() -> None:
+    reference = "bundle:kit:prod"
+    children = [row(catalog_id=uuid.UUID(int=n), reference=reference) for n in (2, 3)]
+    drifts = find_drift(RC, children, [], {})
+    assert [d.kind for d in drifts] == [DriftKind.EXTRA, DriftKind.EXTRA]
+    [revocation] = corrections(drifts)
+    assert (revocation.provider_product_id, revocation.purchase_reference) == ("prod", "prod")
