@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from shared.bootstrap import command_runtime
 from shared.db.models import BillingCatalog
 from shared.domain.entitlements import EntitlementStatus
+from shared.domain.provider import Provider
 from shared.domain.reconciliation import Drift, DriftKind
 from shared.ledger_reconciliation import ReconcileReport, plan_reconciliation, reconcile_ledger
 from shared.settings import get_settings
@@ -56,25 +58,10 @@ async def _run(console: Console, users: list[str], fix: bool) -> tuple[Reconcile
 def _print_report(console: Console, report: ReconcileReport, packs: dict[uuid.UUID, str], fix: bool) -> None:
     checked = ", ".join(f"{n} {p.value} user(s)" for p, n in report.checked.items()) or "nobody"
     console.print(f"checked {checked}")
-    if report.drifts:
-        table = Table()
-        for name in ("provider", "kind", "user"):
-            table.add_column(name, no_wrap=True)
-        table.add_column("pack", overflow="ellipsis", min_width=12)
-        table.add_column("reference", overflow="ellipsis", min_width=12)
-        table.add_column("ledger", no_wrap=True)
-        table.add_column("provider says", no_wrap=True)
-        for drift in report.drifts:
-            table.add_row(
-                drift.provider.value,
-                drift.kind.value,
-                drift.key.user_id,
-                packs.get(drift.key.catalog_id, str(drift.key.catalog_id)),
-                drift.key.purchase_reference,
-                _ledger_side(drift),
-                _provider_side(drift),
-            )
-        console.print(table)
+    for provider in report.checked:
+        drifts = [d for d in report.drifts if d.provider is provider]
+        if drifts:
+            console.print(_drift_table(provider, drifts, packs))
     for unread in report.unread:
         console.print(f"[red]unread[/red] {unread.provider.value} {unread.user_id}: {unread.error}")
     counts = report.counts()
@@ -83,6 +70,26 @@ def _print_report(console: Console, report: ReconcileReport, packs: dict[uuid.UU
         console.print(f"{provider.value}: {found or 'no drift'}")
     if fix:
         console.print(f"published {report.published} corrective update(s) to the entitlement-updates topic")
+
+
+def _drift_table(provider: Provider, drifts: list[Drift], packs: dict[uuid.UUID, str]) -> Table:
+    table = Table(title=f"{provider.value} drift", box=box.SIMPLE_HEAD, title_justify="left")
+    for name in ("kind", "user"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("pack", overflow="ellipsis", min_width=12)
+    table.add_column("reference", overflow="ellipsis", min_width=12)
+    table.add_column("ledger", no_wrap=True)
+    table.add_column("provider says", no_wrap=True)
+    for drift in drifts:
+        table.add_row(
+            drift.kind.value,
+            drift.key.user_id,
+            packs.get(drift.key.catalog_id, str(drift.key.catalog_id)),
+            drift.key.purchase_reference,
+            _ledger_side(drift),
+            _provider_side(drift),
+        )
+    return table
 
 
 def _ledger_side(drift: Drift) -> str:
