@@ -126,11 +126,23 @@ def _disagreement(row: LedgerEntry | None, fact: ProviderTruth) -> DriftKind | N
     if row is None:
         return DriftKind.MISSING if fact.status is EntitlementStatus.ACTIVE else None
     if row.status is not fact.status:
+        if _expiry_pending(row, fact):
+            return None
         return DriftKind.WRONG_STATUS
     # the end of access that is over changes nothing, so only a granting row's expiry is compared
     if fact.status is EntitlementStatus.ACTIVE and not _same_moment(row.expires_at, fact.expires_at):
         return DriftKind.WRONG_EXPIRY
     return None
+
+
+def _expiry_pending(row: LedgerEntry, fact: ProviderTruth) -> bool:
+    """Access the ledger already ends at the provider's expiry, not yet closed: the provider's
+    expiration event or the expiry sweep (after its grace) closes it, so it is no drift."""
+    return (
+        row.status is EntitlementStatus.ACTIVE
+        and fact.status is EntitlementStatus.EXPIRED
+        and _same_moment(row.expires_at, fact.expires_at)
+    )
 
 
 def _same_moment(a: datetime | None, b: datetime | None) -> bool:

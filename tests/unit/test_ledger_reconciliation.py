@@ -76,6 +76,12 @@ def test_changed_expiry_is_wrong_expiry() -> None:
 
 
 def test_different_status_is_wrong_status() -> None:
+    [drift] = find_drift(RC, [row()], [truth(EntitlementStatus.REVOKED)], LANDS)
+    assert drift.kind is DriftKind.WRONG_STATUS
+    assert drift.correction.status is EntitlementStatus.REVOKED
+
+
+def test_an_active_row_past_its_end_is_wrong_status_when_the_provider_ended_it_earlier() -> None:
     [drift] = find_drift(RC, [row()], [truth(EXPIRED, NOW - timedelta(days=1))], LANDS)
     assert drift.kind is DriftKind.WRONG_STATUS
     assert drift.correction.status is EXPIRED
@@ -149,3 +155,8 @@ def test_rows_of_one_purchase_the_provider_does_not_know_share_one_revocation() 
     assert [d.kind for d in drifts] == [DriftKind.EXTRA, DriftKind.EXTRA]
     [revocation] = corrections(drifts)
     assert (revocation.provider_product_id, revocation.purchase_reference) == ("prod", "prod")
+
+
+def test_access_ending_at_the_providers_expiry_but_not_yet_closed_is_no_drift() -> None:
+    ended = NOW - timedelta(minutes=30)  # the expiration event or the sweep will close it
+    assert find_drift(RC, [row(expires_at=ended)], [truth(EXPIRED, ended)], LANDS) == []
