@@ -40,7 +40,6 @@ class Runtime:
     secrets: SecretProvider
     providers: dict[Provider, ProviderPlugin]
     connectors: dict[Provider, BillingConnector] = field(default_factory=dict)
-    producer_started: bool = False
 
     @property
     def provider_resources(self) -> ProviderResources:
@@ -53,11 +52,10 @@ class Runtime:
     async def start(self) -> None:
         """Connect what must be connected before serving (the producer); call inside the event loop."""
         await self.producer.start()
-        self.producer_started = True
 
     async def close(self) -> None:
-        if self.producer_started:
-            await self.producer.stop()
+        # stopping a producer never started is a no-op that spares the "Unclosed AIOKafkaProducer" warning
+        await self.producer.stop()
         await self.http.aclose()
         await self.redis.aclose()
         await self.engine.dispose()

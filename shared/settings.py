@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     catalog_sync_backoff_initial_s: float = 0.5
     # RevenueCat creates products in one app of the project (v2 needs its id; empty = the project's default).
     catalog_sync_revenuecat_app_id: str = ""
+    # catalog_sync also compares the ledger with every provider this often (0 = never): a drift
+    # report and the billing_ledger_drift gauge; with auto_fix it enqueues the corrections too.
+    reconcile_interval_s: float = 3600.0
+    reconcile_auto_fix: bool = False
 
     # Processing failures (shared/messaging/failures.py): transient ones are retried forever with
     # exponential backoff from retry_initial_delay_s up to retry_max_delay_s; unknown ones

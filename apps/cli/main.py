@@ -20,6 +20,7 @@ from apps.cli.dead_letters import dlq_app
 from apps.cli.entitlements import entitlements_app
 from apps.cli.history import history
 from apps.cli.receipts import receipt_app
+from apps.cli.reconcile import reconcile
 from apps.cli.security import apikeys_app, audit_app, retention_app, secrets_app
 from apps.cli.stack_env import load_beside_running_stack
 from shared.connectors.registry import REGISTERED_PROVIDERS
@@ -37,6 +38,7 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(entitlements_app, name="entitlements")
 app.add_typer(receipt_app, name="receipt")
 app.command("history")(history)
+app.command()(reconcile)
 for plugin in REGISTERED_PROVIDERS:
     app.add_typer(plugin.cli, name=plugin.provider.value)
 

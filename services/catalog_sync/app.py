@@ -6,6 +6,7 @@ finished, so a change is never skipped. A push a provider refused is in that run
 tried again by the next run: the schedule (``catalog_sync_interval_s``) guarantees there is one.
 A change that does not parse is dead-lettered at once; a run that fails is retried like any
 processing failure (shared/messaging/processing.py), so nothing is redelivered in a hot loop.
+It also compares the ledger with the providers every ``reconcile_interval_s`` (ledger_drift.py).
 """
 
 import asyncio
@@ -18,6 +19,7 @@ from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from services.catalog_sync.changes import CatalogChangeEvent
+from services.catalog_sync.ledger_drift import check_ledger_forever
 from services.catalog_sync.providers import build_provider_catalogs
 from services.catalog_sync.reconcile import reconcile
 from services.catalog_sync.runner import SyncRunner
@@ -83,6 +85,8 @@ def build_app(settings: Settings) -> FastStream:
     @app.after_startup
     async def start_schedule() -> None:
         schedule.append(asyncio.create_task(runner.every(settings.catalog_sync_interval_s)))
+        if settings.reconcile_interval_s > 0:
+            schedule.append(asyncio.create_task(check_ledger_forever(runtime)))
 
     @app.after_shutdown
     async def stop() -> None:

@@ -20,6 +20,7 @@ from shared.domain.checkout import CheckoutInput, CheckoutSession
 from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.packs import MicroSaasPack
 from shared.domain.provider import Provider
+from shared.domain.reconciliation import ProviderTruth
 from shared.messaging.entitlement_updates import EntitlementUpdatePublisher
 from shared.messaging.raw_deliveries import RawDelivery
 from shared.security.personal_data import PersonalDataTable
@@ -113,3 +114,8 @@ class ProviderPlugin(Protocol):
 
     def gateway_tasks(self) -> Sequence[BackgroundTask]:
         """aiohttp cleanup contexts the gateway runs for the provider (pollers, listeners)."""
+
+    async def truth_for(
+        self, user_id: str, connector: BillingConnector, resources: ProviderResources
+    ) -> list[ProviderTruth]:
+        """What the provider says the user's purchases grant now, read-only (``billing reconcile``)."""

@@ -1,6 +1,6 @@
 """Prometheus metrics shared by the services (gateway: ``/metrics``; consumers: ``metrics_port``)."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 WEBHOOKS_RECEIVED = Counter(
     "billing_webhooks_received_total", "Provider webhooks received by the gateway", ["provider", "outcome"]
@@ -27,4 +27,9 @@ MESSAGE_RETRIES = Counter(
     "billing_message_retries_total",
     "Processing retries by consumers, by failure kind (transient ones retry until they pass)",
     ["topic", "failure"],
+)
+LEDGER_DRIFT = Gauge(
+    "billing_ledger_drift",
+    "Entitlements where the ledger and the provider disagree, from the last scheduled reconcile",
+    ["provider", "kind"],
 )

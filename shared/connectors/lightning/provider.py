@@ -19,10 +19,12 @@ from shared.connectors.lightning.cli import lightning_app
 from shared.connectors.lightning.http import lnurl, refunds
 from shared.connectors.lightning.ingest import lightning_updates
 from shared.connectors.lightning.pricing.oracle import price_oracle_from_settings
+from shared.connectors.lightning.reconcile_truth import lightning_truth
 from shared.connectors.lightning.watch import run_in_background
 from shared.connectors.lightning.webhook import verify_lightning_webhook
 from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.provider import Provider
+from shared.domain.reconciliation import ProviderTruth
 from shared.messaging.raw_deliveries import RawDelivery
 from shared.security.personal_data import Erasure, PersonalDataTable
 from shared.security.retention import RawPayloadColumn
@@ -91,6 +93,12 @@ class LightningProvider:
     ) -> list[EntitlementUpdate]:
         assert isinstance(connector, LightningAdapter)
         return await lightning_updates(delivery, connector, resources.sessions)
+
+    async def truth_for(
+        self, user_id: str, connector: BillingConnector, resources: ProviderResources
+    ) -> list[ProviderTruth]:
+        assert isinstance(connector, LightningAdapter)
+        return await lightning_truth(user_id, connector, resources)
 
     def gateway_tasks(self) -> Sequence[BackgroundTask]:
         return (run_in_background,)

@@ -16,10 +16,12 @@ from shared.connectors.revenuecat.catalog import RevenueCatCatalog
 from shared.connectors.revenuecat.cli import revenuecat_app
 from shared.connectors.revenuecat.client import RevenueCatClient
 from shared.connectors.revenuecat.ingest import revenuecat_updates
+from shared.connectors.revenuecat.reconcile_truth import revenuecat_truth
 from shared.connectors.revenuecat.users import app_user_id_for
 from shared.connectors.revenuecat.webhook import verify_revenuecat_webhook
 from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.provider import Provider
+from shared.domain.reconciliation import ProviderTruth
 from shared.messaging.raw_deliveries import RawDelivery
 from shared.security.personal_data import Erasure, PersonalDataTable
 from shared.security.retention import RawPayloadColumn
@@ -72,6 +74,12 @@ class RevenueCatProvider:
     ) -> list[EntitlementUpdate]:
         assert isinstance(connector, RevenueCatAdapter)
         return await revenuecat_updates(delivery.body, connector, resources.sessions)
+
+    async def truth_for(
+        self, user_id: str, connector: BillingConnector, resources: ProviderResources
+    ) -> list[ProviderTruth]:
+        assert isinstance(connector, RevenueCatAdapter)
+        return await revenuecat_truth(user_id, connector, resources)
 
     def gateway_tasks(self) -> Sequence[BackgroundTask]:
         return ()
