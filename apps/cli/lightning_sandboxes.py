@@ -4,9 +4,11 @@ secret and NWC connection secret are generated into ``.local/``. The local stack
 product that knows the sandboxes' own conventions (the NWC sandbox derives its wallet key from the URI).
 """
 
+import base64
 import json
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sandboxes.nwc.keys import connection_uri
@@ -17,18 +19,22 @@ LOCAL_SECRETS_FILE = Path(__file__).resolve().parents[2] / ".local" / "lightning
 
 
 def _local_secrets() -> dict[str, str]:
-    """Per-machine sandbox secrets, generated once and kept out of the repo."""
-    if not LOCAL_SECRETS_FILE.exists():
+    """Per-machine sandbox secrets, generated once (a missing one is added) and kept out of the repo."""
+    stored: dict[str, str] = json.loads(LOCAL_SECRETS_FILE.read_text()) if LOCAL_SECRETS_FILE.exists() else {}
+    wanted: dict[str, Callable[[], str]] = {
+        "btcpay_api_key": lambda: secrets.token_urlsafe(24),
+        "btcpay_webhook_secret": lambda: secrets.token_urlsafe(24),
+        "nwc_client_secret": lambda: secrets.token_hex(32),
+        # A Standard Webhooks endpoint secret, as Alby returns it: whsec_ + base64 of random bytes.
+        "alby_webhook_secret": lambda: "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
+    }
+    missing = {name: make() for name, make in wanted.items() if name not in stored}
+    if missing:
         LOCAL_SECRETS_FILE.parent.mkdir(parents=True, exist_ok=True)
-        values = {
-            "btcpay_api_key": secrets.token_urlsafe(24),
-            "btcpay_webhook_secret": secrets.token_urlsafe(24),
-            "nwc_client_secret": secrets.token_hex(32),
-        }
-        LOCAL_SECRETS_FILE.write_text(json.dumps(values))
+        LOCAL_SECRETS_FILE.touch(mode=0o600, exist_ok=True)
+        LOCAL_SECRETS_FILE.write_text(json.dumps(stored | missing))
         LOCAL_SECRETS_FILE.chmod(0o600)
-    stored: dict[str, str] = json.loads(LOCAL_SECRETS_FILE.read_text())
-    return stored
+    return stored | missing
 
 
 def sandbox_environment(env: dict[str, str]) -> dict[str, str]:
@@ -44,6 +50,7 @@ def sandbox_environment(env: dict[str, str]) -> dict[str, str]:
         "BILLING_BTCPAY_WEBHOOK_SECRET": local["btcpay_webhook_secret"],
         "BILLING_NWC_URI": env.get("BILLING_NWC_URI")
         or connection_uri(local["nwc_client_secret"], NWC_RELAY_PORT),
+        "BILLING_ALBY_WEBHOOK_SECRET": env.get("BILLING_ALBY_WEBHOOK_SECRET") or local["alby_webhook_secret"],
     }
 
 
@@ -53,7 +60,5 @@ def sandbox_commands(env: dict[str, str], settings: Settings) -> dict[str, list[
         return {}
     webhook_url = f"http://127.0.0.1:{settings.gateway_port}/v1/webhooks/lightning"
     btcpay = ["-m", "sandboxes.btcpay", "--port", str(BTCPAY_PORT), "--webhook-url", webhook_url]
-    return {
-        "btcpay-sandbox": [sys.executable, *btcpay],
-        "nwc-sandbox": [sys.executable, "-m", "sandboxes.nwc", "--port", str(NWC_PORT)],
-    }
+    nwc = ["-m", "sandboxes.nwc", "--port", str(NWC_PORT), "--webhook-url", webhook_url]  # Alby's hosted ones
+    return {"btcpay-sandbox": [sys.executable, *btcpay], "nwc-sandbox": [sys.executable, *nwc]}

@@ -96,7 +96,9 @@ def _btcpay_sandbox_settings(port: int) -> dict[str, object]:
 
 
 def _nwc_sandbox_command(settings: Settings, port: int) -> list[str]:
-    return ["-m", "sandboxes.nwc", "--port", str(port)]
+    # Alby's hosted webhooks too (signed with the session's alby_webhook_secret); Svix's retries scaled.
+    webhook_url = f"http://127.0.0.1:{settings.gateway_port}/v1/webhooks/lightning"
+    return ["-m", "sandboxes.nwc", "--port", str(port), "--webhook-url", webhook_url, "--retry-scale", "0.01"]
 
 
 def _nwc_sandbox_settings(port: int) -> dict[str, object]:

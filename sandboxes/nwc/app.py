@@ -1,4 +1,5 @@
-"""The NWC sandbox's HTTP side: health and the control API to pay, pay late, pay partially, expire."""
+"""The NWC sandbox's HTTP side: health and the control API to pay, pay late, pay partially, expire,
+and to see (or stop) the hosted webhooks Alby posts for settled invoices."""
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -7,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from nostr_sdk import Keys, SecretKey
 
+from sandboxes.nwc.hosted_webhooks import HostedWebhooks
 from sandboxes.nwc.keys import parse_connection_uri, wallet_keys_for
 from sandboxes.nwc.wallet import NwcWallet, WalletError
 
@@ -14,7 +16,7 @@ WALLET = web.AppKey("nwc_wallet", NwcWallet)
 routes = web.RouteTableDef()
 
 
-def build_app(connection_uri: str) -> web.Application:
+def build_app(connection_uri: str, hosted_webhooks: HostedWebhooks | None = None) -> web.Application:
     _, relay_url, client_secret = parse_connection_uri(connection_uri)
     relay_port = int(relay_url.rsplit(":", 1)[1].rstrip("/"))
     client_pubkey = Keys(SecretKey.parse(client_secret)).public_key()
@@ -22,11 +24,13 @@ def build_app(connection_uri: str) -> web.Application:
     app.add_routes(routes)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        wallet = NwcWallet(wallet_keys_for(client_secret), client_pubkey, relay_port)
+        wallet = NwcWallet(wallet_keys_for(client_secret), client_pubkey, relay_port, hosted_webhooks)
         await wallet.start()
         app[WALLET] = wallet
         yield
         await wallet.stop()
+        if hosted_webhooks is not None:
+            await hosted_webhooks.close()
 
     app.cleanup_ctx.append(lifecycle)
     return app
@@ -99,3 +103,18 @@ async def notifications(request: web.Request) -> web.Response:
     wallet = request.app[WALLET]
     wallet.drop_notifications = bool((await _body(request)).get("drop", False))
     return web.json_response({"drop": wallet.drop_notifications})
+
+
+@routes.get("/control/hosted-webhooks")
+async def hosted_webhook_attempts(request: web.Request) -> web.Response:
+    """Every attempt to deliver a hosted webhook: id, HTTP status (or error), payload."""
+    hosted = request.app[WALLET].hosted_webhooks
+    return web.json_response({"attempts": hosted.sent if hosted is not None else []})
+
+
+@routes.post("/control/hosted-webhooks")
+async def hosted_webhook_switch(request: web.Request) -> web.Response:
+    """``{"drop": true}``: settle without posting the hosted webhook (an endpoint Alby disabled)."""
+    wallet = request.app[WALLET]
+    wallet.drop_hosted_webhooks = bool((await _body(request)).get("drop", False))
+    return web.json_response({"drop": wallet.drop_hosted_webhooks})

@@ -26,6 +26,7 @@ from nostr_sdk import (
 )
 
 from sandboxes.btcpay.lightning_node import MintedInvoice, SandboxNode
+from sandboxes.nwc.hosted_webhooks import HostedWebhooks
 
 log = structlog.get_logger(__name__)
 
@@ -82,12 +83,20 @@ class WalletInvoice:
 
 
 class NwcWallet:
-    def __init__(self, wallet_keys: Keys, client_pubkey: PublicKey, relay_port: int) -> None:
+    def __init__(
+        self,
+        wallet_keys: Keys,
+        client_pubkey: PublicKey,
+        relay_port: int,
+        hosted_webhooks: HostedWebhooks | None = None,
+    ) -> None:
         self.keys = wallet_keys
         self.client_pubkey = client_pubkey
         self.node = SandboxNode()
         self.invoices: dict[str, WalletInvoice] = {}
         self.drop_notifications = False
+        self.hosted_webhooks = hosted_webhooks
+        self.drop_hosted_webhooks = False
         self._relay_port = relay_port
         self._relay: LocalRelay | None = None
         self._client = Client()
@@ -218,6 +227,8 @@ class NwcWallet:
         invoice.reported_preimage, invoice.reveals_preimage = reported_preimage, reveals_preimage
         if not self.drop_notifications:
             await self._notify(invoice)
+        if self.hosted_webhooks is not None and not self.drop_hosted_webhooks:
+            self.hosted_webhooks.invoice_settled(invoice.transaction(now))
         return invoice
 
     def expire(self, payment_hash: str) -> WalletInvoice:

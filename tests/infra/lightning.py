@@ -130,6 +130,10 @@ class NwcSandbox:
         response = await self.http.post(f"{self.base_url}/control/notifications", json={"drop": drop})
         assert response.status_code == 200, response.text
 
+    async def drop_hosted_webhooks(self, drop: bool) -> None:
+        response = await self.http.post(f"{self.base_url}/control/hosted-webhooks", json={"drop": drop})
+        assert response.status_code == 200, response.text
+
 
 def btcpay_signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
