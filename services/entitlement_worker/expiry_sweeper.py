@@ -15,8 +15,8 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db.bundles import BUNDLE_REFERENCE_PREFIX, bundle_slug_of_reference
-from shared.db.models import BillingCatalog, BillingCatalogProvider, UserEntitlement
+from shared.db.bundles import provider_products, purchased_pack
+from shared.db.models import UserEntitlement
 from shared.domain.entitlements import EntitlementStatus, EntitlementUpdate
 from shared.domain.provider import Provider
 from shared.messaging.entitlement_updates import EntitlementUpdatePublisher
@@ -89,28 +89,11 @@ async def _provider_product(session: AsyncSession, row: UserEntitlement) -> tupl
 
     An entitlement granted through a bundle is reached through the bundle's own product.
     """
-    catalog_id, reference = row.catalog_id, row.purchase_reference
-    bundle_slug = bundle_slug_of_reference(reference)
-    if bundle_slug is not None:
-        bundle = (
-            await session.execute(select(BillingCatalog.id).where(BillingCatalog.slug == bundle_slug))
-        ).scalar_one_or_none()
-        if bundle is None:
-            return None
-        catalog_id = bundle
-        reference = reference.removeprefix(f"{BUNDLE_REFERENCE_PREFIX}{bundle_slug}:")
-    product_id = (
-        await session.execute(
-            select(BillingCatalogProvider.provider_product_id)
-            .where(
-                BillingCatalogProvider.catalog_id == catalog_id,
-                BillingCatalogProvider.provider == row.source_provider,
-            )
-            .order_by(BillingCatalogProvider.provider_product_id)
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    return (product_id, reference) if product_id is not None else None
+    catalog_id, reference = await purchased_pack(session, row)
+    if catalog_id is None:
+        return None
+    products = await provider_products(session, row.source_provider, catalog_id)
+    return (products[0], reference) if products else None
 
 
 class ExpirySweeper:

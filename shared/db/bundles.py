@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.catalog_models import BundleItem
-from shared.db.models import BillingCatalog
+from shared.db.models import BillingCatalog, BillingCatalogProvider, UserEntitlement
 
 BUNDLE_REFERENCE_PREFIX = "bundle:"
 
@@ -56,3 +56,25 @@ async def bundle_leaves(session: AsyncSession, bundle_id: uuid.UUID) -> list[Bil
             else:
                 leaves.setdefault(child.id, child)
     return list(leaves.values())
+
+
+async def purchased_pack(session: AsyncSession, row: UserEntitlement) -> tuple[uuid.UUID | None, str]:
+    """The pack the provider sold for ``row`` and its purchase reference at the provider.
+
+    A child a bundle granted was sold as the bundle (``None`` when that bundle is gone).
+    """
+    slug = bundle_slug_of_reference(row.purchase_reference)
+    if slug is None:
+        return row.catalog_id, row.purchase_reference
+    bundle = await session.scalar(select(BillingCatalog.id).where(BillingCatalog.slug == slug))
+    return bundle, row.purchase_reference.removeprefix(f"{BUNDLE_REFERENCE_PREFIX}{slug}:")
+
+
+async def provider_products(session: AsyncSession, provider: str, catalog_id: uuid.UUID) -> list[str]:
+    """The provider's product ids that sell the pack, in a stable order."""
+    rows = await session.execute(
+        select(BillingCatalogProvider.provider_product_id)
+        .where(BillingCatalogProvider.catalog_id == catalog_id, BillingCatalogProvider.provider == provider)
+        .order_by(BillingCatalogProvider.provider_product_id)
+    )
+    return list(rows.scalars())

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db.bundles import BUNDLE_REFERENCE_PREFIX, bundle_leaves, bundle_purchase_reference
+from shared.db.bundles import bundle_leaves, bundle_purchase_reference, provider_products, purchased_pack
 from shared.db.models import BillingCatalog, BillingCatalogProvider, CheckoutSessionRecord, UserEntitlement
 from shared.domain.entitlements import EntitlementStatus
 from shared.domain.provider import Provider
@@ -33,8 +33,8 @@ async def ledger_entries(session: AsyncSession, provider: Provider, user_id: str
     ).scalars()
     entries: list[LedgerEntry] = []
     for row in rows:
-        catalog_id, reference = await _purchased_pack(session, row)
-        products = await _products_of(session, provider, catalog_id)
+        bundle_or_pack, reference = await purchased_pack(session, row)
+        products = await provider_products(session, provider.value, bundle_or_pack or row.catalog_id)
         # RevenueCat's reference is its product id; otherwise the pack's first product
         product = reference if reference in products else (products[0] if products else "")
         entries.append(
@@ -89,29 +89,3 @@ async def landings(
         children = dict.fromkeys([*(leaf.id for leaf in leaves), *granted])
         found[(product, reference)] = [(child, ledger_reference) for child in children]
     return found
-
-
-async def _purchased_pack(session: AsyncSession, row: UserEntitlement) -> tuple[uuid.UUID, str]:
-    """The pack the provider sold and its reference: the bundle for a child it granted."""
-    if not row.purchase_reference.startswith(BUNDLE_REFERENCE_PREFIX):
-        return row.catalog_id, row.purchase_reference
-    slug, reference = row.purchase_reference.removeprefix(BUNDLE_REFERENCE_PREFIX).split(":", 1)
-    bundle = (
-        await session.execute(select(BillingCatalog.id).where(BillingCatalog.slug == slug))
-    ).scalar_one_or_none()
-    return (bundle or row.catalog_id), reference
-
-
-async def _products_of(session: AsyncSession, provider: Provider, catalog_id: uuid.UUID) -> list[str]:
-    return list(
-        (
-            await session.execute(
-                select(BillingCatalogProvider.provider_product_id)
-                .where(
-                    BillingCatalogProvider.catalog_id == catalog_id,
-                    BillingCatalogProvider.provider == provider.value,
-                )
-                .order_by(BillingCatalogProvider.provider_product_id)
-            )
-        ).scalars()
-    )

@@ -13,10 +13,16 @@ from standardwebhooks import Webhook
 
 from shared.connectors.lightning.tables import LightningDelivery
 from tests.conftest import Stack
-from tests.e2e.test_lightning_nwc import ACTIVATED, _nwc_checkout
-from tests.infra.lightning import NwcSandbox, entitlement_event, lightning_pack, nwc_fixture  # noqa: F401
+from tests.infra.lightning import (  # noqa: F401
+    NwcSandbox,
+    entitlement_event,
+    lightning_pack,
+    nwc_checkout,
+    nwc_fixture,
+)
 from tests.infra.waiting import eventually
 
+ACTIVATED = "entitlement.activated"
 OTHER_SECRET = "whsec_" + "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJC"  # a well-formed key that is not ours
 
 
@@ -37,7 +43,7 @@ async def test_settlement_notified_by_a_hosted_webhook_activates_once(
     stack: Stack, http: httpx.AsyncClient, nwc: NwcSandbox, user_id: str
 ) -> None:
     pack, _ = await lightning_pack(stack.sessions, price=2_500_000, currency="BTC")
-    session = await _nwc_checkout(stack, http, user_id, pack)
+    session = await nwc_checkout(stack, http, user_id, pack)
 
     await nwc.pay(session["hash"])
 

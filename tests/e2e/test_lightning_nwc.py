@@ -5,12 +5,8 @@ import hashlib
 
 import httpx
 
-from shared.connectors.lightning.adapter import LightningAdapter, configured_backends
 from shared.connectors.lightning.bolt11_invoices import decode_invoice
 from shared.connectors.lightning.lnurl_pay import description_hash
-from shared.domain.checkout import CheckoutInput
-from shared.domain.packs import MicroSaasPack
-from shared.domain.provider import Provider
 from tests.conftest import Stack
 from tests.infra.lightning import (
     NwcSandbox,
@@ -18,30 +14,18 @@ from tests.infra.lightning import (
     invoice_in_status,
     invoice_row,
     lightning_pack,
+    nwc_checkout,
     nwc_fixture,  # noqa: F401
 )
 
 ACTIVATED = "entitlement.activated"
 
 
-async def _nwc_checkout(
-    stack: Stack, http: httpx.AsyncClient, user_id: str, pack: MicroSaasPack
-) -> dict[str, str]:
-    """The gateway runs BTCPay in this session; an NWC-configured adapter issues the invoice here."""
-    settings = stack.settings.model_copy(update={"lightning_backend": "nwc"})
-    adapter = LightningAdapter(settings, stack.sessions, configured_backends(settings, http))
-    session = await adapter.create_checkout_session(
-        CheckoutInput(user_id=user_id, pack_slug=pack.slug, provider=Provider.LIGHTNING), pack
-    )
-    assert session.lightning_invoice is not None and session.purchase_reference is not None
-    return {"id": str(session.id), "bolt11": session.lightning_invoice, "hash": session.purchase_reference}
-
-
 async def test_payment_received_notification_activates_after_lookup(
     stack: Stack, http: httpx.AsyncClient, nwc: NwcSandbox, user_id: str
 ) -> None:
     pack, _ = await lightning_pack(stack.sessions, price=2_500_000, currency="BTC")
-    session = await _nwc_checkout(stack, http, user_id, pack)
+    session = await nwc_checkout(stack, http, user_id, pack)
     invoice = decode_invoice(session["bolt11"])
     row = await invoice_row(stack.sessions, session["id"])
     assert invoice.payment_hash == session["hash"]
@@ -58,7 +42,7 @@ async def test_lost_notification_is_caught_by_the_poll(
     stack: Stack, http: httpx.AsyncClient, nwc: NwcSandbox, user_id: str
 ) -> None:
     pack, _ = await lightning_pack(stack.sessions, price=2_500_000, currency="BTC")
-    session = await _nwc_checkout(stack, http, user_id, pack)
+    session = await nwc_checkout(stack, http, user_id, pack)
     await nwc.drop_notifications(True)
     await nwc.drop_hosted_webhooks(True)  # nor does Alby's hosted webhook come
     try:
@@ -82,7 +66,7 @@ async def test_underpaid_invoice_is_recorded_partial_and_grants_nothing(
     stack: Stack, http: httpx.AsyncClient, nwc: NwcSandbox, user_id: str
 ) -> None:
     pack, _ = await lightning_pack(stack.sessions, price=2_500_000, currency="BTC")
-    session = await _nwc_checkout(stack, http, user_id, pack)
+    session = await nwc_checkout(stack, http, user_id, pack)
 
     await nwc.pay(session["hash"], amountMsat=1_000_000)
 

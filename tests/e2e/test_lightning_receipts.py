@@ -9,11 +9,7 @@ from typing import Any
 import httpx
 from lnurl import url_decode
 
-from shared.connectors.lightning.adapter import LightningAdapter, configured_backends
 from shared.connectors.lightning.bolt11_invoices import decode_invoice
-from shared.domain.checkout import CheckoutInput
-from shared.domain.packs import MicroSaasPack
-from shared.domain.provider import Provider
 from tests.conftest import Stack
 from tests.infra.lightning import (
     BtcpaySandbox,
@@ -23,6 +19,7 @@ from tests.infra.lightning import (
     entitlement_event,
     invoice_in_status,
     lightning_pack,
+    nwc_checkout,
     nwc_fixture,  # noqa: F401
 )
 from tests.infra.security import billing_cli, tables_containing
@@ -141,23 +138,11 @@ async def test_btcpay_key_without_node_access_gives_a_receipt_confirmed_by_provi
     assert (receipt["proof"], receipt["preimage"]) == ("confirmed_by_provider", None)
 
 
-async def _nwc_checkout(
-    stack: Stack, http: httpx.AsyncClient, user_id: str, pack: MicroSaasPack
-) -> dict[str, str]:
-    settings = stack.settings.model_copy(update={"lightning_backend": "nwc"})
-    adapter = LightningAdapter(settings, stack.sessions, configured_backends(settings, http))
-    session = await adapter.create_checkout_session(
-        CheckoutInput(user_id=user_id, pack_slug=pack.slug, provider=Provider.LIGHTNING), pack
-    )
-    assert session.purchase_reference is not None
-    return {"id": str(session.id), "hash": session.purchase_reference}
-
-
 async def test_nwc_settlement_with_a_wrong_preimage_grants_nothing_and_leaves_no_receipt(
     stack: Stack, http: httpx.AsyncClient, nwc: NwcSandbox, user_id: str
 ) -> None:
     pack, _ = await lightning_pack(stack.sessions, price=2_000_000, currency="BTC")
-    session = await _nwc_checkout(stack, http, user_id, pack)
+    session = await nwc_checkout(stack, http, user_id, pack)
 
     await nwc.pay(session["hash"], preimage="55" * 32)
 
@@ -173,7 +158,7 @@ async def test_nwc_settlement_without_a_preimage_is_recorded_as_confirmed_by_pro
     stack: Stack, http: httpx.AsyncClient, nwc: NwcSandbox, user_id: str
 ) -> None:
     pack, _ = await lightning_pack(stack.sessions, price=2_000_000, currency="BTC")
-    session = await _nwc_checkout(stack, http, user_id, pack)
+    session = await nwc_checkout(stack, http, user_id, pack)
 
     await nwc.pay(session["hash"], preimage=None)
 
@@ -186,7 +171,7 @@ async def test_nwc_settlement_with_its_preimage_gives_a_proven_receipt(
     stack: Stack, http: httpx.AsyncClient, nwc: NwcSandbox, user_id: str, tmp_path: Path
 ) -> None:
     pack, _ = await lightning_pack(stack.sessions, price=2_000_000, currency="BTC")
-    session = await _nwc_checkout(stack, http, user_id, pack)
+    session = await nwc_checkout(stack, http, user_id, pack)
 
     paid = await nwc.pay(session["hash"])
 

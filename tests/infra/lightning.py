@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from apps.stack.seed import upsert_pack
+from shared.connectors.lightning.adapter import LightningAdapter, configured_backends
 from shared.connectors.lightning.tables import LightningDelivery, LightningInvoice, LightningRefund
+from shared.domain.checkout import CheckoutInput
 from shared.domain.packs import BillingKind, MicroSaasPack, ProviderProduct
 from shared.domain.provider import Provider
 from tests.conftest import Stack
@@ -206,3 +208,16 @@ def btcpay_fixture(stack: Stack, http: httpx.AsyncClient) -> BtcpaySandbox:
 @pytest.fixture(name="nwc")
 def nwc_fixture(stack: Stack, http: httpx.AsyncClient) -> NwcSandbox:
     return NwcSandbox(http, stack.sandbox_urls["nwc"])
+
+
+async def nwc_checkout(
+    stack: Stack, http: httpx.AsyncClient, user_id: str, pack: MicroSaasPack
+) -> dict[str, str]:
+    """The gateway runs BTCPay in a session; an NWC-configured adapter issues the invoice here."""
+    settings = stack.settings.model_copy(update={"lightning_backend": "nwc"})
+    adapter = LightningAdapter(settings, stack.sessions, configured_backends(settings, http))
+    session = await adapter.create_checkout_session(
+        CheckoutInput(user_id=user_id, pack_slug=pack.slug, provider=Provider.LIGHTNING), pack
+    )
+    assert session.lightning_invoice is not None and session.purchase_reference is not None
+    return {"id": str(session.id), "bolt11": session.lightning_invoice, "hash": session.purchase_reference}
