@@ -25,7 +25,7 @@ from services.catalog_sync.reconcile import reconcile
 from services.catalog_sync.runner import SyncRunner
 from shared.bootstrap import bootstrap
 from shared.logging import configure_logging
-from shared.messaging.processing import dead_letter, process_or_dead_letter
+from shared.messaging.processing import consumer_records, dead_letter, process_or_dead_letter
 from shared.messaging.topics import ensure_topics
 from shared.settings import Settings
 
@@ -55,7 +55,7 @@ def build_app(settings: Settings) -> FastStream:
         max_records=500,
     )
     async def on_catalog_changes(msg: KafkaMessage) -> None:
-        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+        records = consumer_records(msg)
         changes: list[ConsumerRecord[bytes, bytes]] = []
         slugs: set[str] = set()
         for record in records:

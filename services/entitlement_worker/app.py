@@ -14,6 +14,7 @@ from shared.domain.provider import Provider
 from shared.entitlement_cache import FeatureCache
 from shared.logging import configure_logging
 from shared.messaging.outbox_relay import OutboxRelay
+from shared.messaging.processing import consumer_records
 from shared.messaging.producer import create_producer
 from shared.messaging.topics import Topics, ensure_topics
 from shared.redis_client import create_redis
@@ -57,9 +58,8 @@ def build_app(settings: Settings) -> FastStream:
     )
     async def apply_entitlement_updates(msg: KafkaMessage) -> None:
         # Many updates per transaction (see batches.py); offsets are committed once it returns.
-        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
         await apply_record_batch(
-            records,
+            consumer_records(msg),
             sessions=sessions,
             entitlements_topic=topics.entitlements,
             producer=producer,

@@ -2,9 +2,11 @@
 
 Each provider has its own consumer group on the raw topic and handles only its own deliveries, so one
 provider's outage (its deliveries retried until it is back, holding their partition) never holds back
-another provider's: a RevenueCat outage does not delay a Lightning settlement.
+another provider's: a RevenueCat outage does not delay a Lightning settlement. Within a group,
+deliveries are confirmed concurrently (one key's in order), since each waits on a provider read.
 """
 
+from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -14,10 +16,16 @@ from services.webhook_ingest.normalize_webhooks import updates_from_delivery
 from shared.bootstrap import bootstrap
 from shared.domain.provider import Provider
 from shared.logging import configure_logging
-from shared.messaging.processing import consumer_record, process_or_dead_letter
+from shared.messaging.processing import consumer_records, each_in_key_order, process_or_dead_letter
 from shared.messaging.raw_deliveries import provider_named_by
 from shared.messaging.topics import ensure_topics
 from shared.settings import Settings
+
+# Deliveries taken per poll, and confirmed at once: the provider re-reads overlap instead of queueing,
+# within the database pool (bootstrap's pool_size 5 + overflow 10) and the providers' patience.
+MAX_BATCH = 50
+BATCH_TIMEOUT_MS = 20
+CONCURRENT_CONFIRMATIONS = 8
 
 
 def build_app(settings: Settings) -> FastStream:
@@ -28,20 +36,13 @@ def build_app(settings: Settings) -> FastStream:
     ctx = IngestContext(runtime)
 
     def subscribe(provider: Provider, *, takes_unreadable: bool) -> None:
-        @broker.subscriber(
-            topics.webhooks_raw,
-            group_id=topics.group(f"webhook-ingest-{provider.value}"),
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-        )
-        async def normalize_raw_webhook(msg: KafkaMessage) -> None:
-            record = consumer_record(msg)
+        def claims(record: ConsumerRecord[bytes, bytes]) -> bool:
             named = provider_named_by(record)
             unclaimed = named is None or named not in runtime.providers
             # One group dead-letters a delivery no configured provider claims; the others let it pass.
-            if named is not provider and not (unclaimed and takes_unreadable):
-                return
+            return named is provider or (unclaimed and takes_unreadable)
 
+        async def confirm(record: ConsumerRecord[bytes, bytes]) -> None:
             async def work() -> None:
                 updates = await updates_from_delivery(record, ctx)
                 await runtime.updates.publish(updates)
@@ -49,6 +50,21 @@ def build_app(settings: Settings) -> FastStream:
             # Outages (Postgres, Kafka, a retryable ProviderError) are retried until they pass; bad
             # input is dead-lettered (shared/messaging/processing.py).
             await process_or_dead_letter([record], work, producer=producer, settings=settings)
+
+        @broker.subscriber(
+            topics.webhooks_raw,
+            group_id=topics.group(f"webhook-ingest-{provider.value}"),
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            batch=True,
+            max_records=MAX_BATCH,
+            batch_timeout_ms=BATCH_TIMEOUT_MS,
+        )
+        async def normalize_raw_webhooks(msg: KafkaMessage) -> None:
+            # Each delivery is confirmed with its provider (a network round trip): different
+            # deliveries at once, each key's in order. Offsets are committed once the batch is done.
+            mine = [record for record in consumer_records(msg) if claims(record)]
+            await each_in_key_order(mine, confirm, concurrency=CONCURRENT_CONFIRMATIONS)
 
     for position, provider in enumerate(runtime.providers):
         subscribe(provider, takes_unreadable=position == 0)

@@ -15,6 +15,7 @@ Failures are classified by ``shared.messaging.failures``:
 If even the dead-letter publish fails, the error propagates and the offset is not committed.
 """
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -33,11 +34,34 @@ from shared.settings import Settings
 log = structlog.get_logger(__name__)
 
 
-def consumer_record(message: KafkaMessage) -> ConsumerRecord[bytes, bytes]:
-    """The aiokafka record behind a (non-batch) FastStream message."""
-    record = message.raw_message
-    assert not isinstance(record, tuple), "batch subscribers handle tuples of records"
-    return record
+def consumer_records(message: KafkaMessage) -> tuple[ConsumerRecord[bytes, bytes], ...]:
+    """The aiokafka records behind a batch FastStream message (one record for a single message)."""
+    raw = message.raw_message
+    return raw if isinstance(raw, tuple) else (raw,)
+
+
+async def each_in_key_order(
+    records: Sequence[ConsumerRecord[bytes, bytes]],
+    handle: Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]],
+    *,
+    concurrency: int,
+) -> None:
+    """``handle`` every record: one key's records one after another in offset order, different keys
+    at the same time (at most ``concurrency``). Returns once all are handled, so the batch's offsets
+    are committed only then; a handler that raises cancels the rest and the batch is redelivered."""
+    by_key: dict[bytes | None, list[ConsumerRecord[bytes, bytes]]] = {}
+    for record in records:
+        by_key.setdefault(record.key, []).append(record)
+    slots = asyncio.Semaphore(concurrency)
+
+    async def in_order(group: list[ConsumerRecord[bytes, bytes]]) -> None:
+        async with slots:
+            for record in group:
+                await handle(record)
+
+    async with asyncio.TaskGroup() as tasks:
+        for group in by_key.values():
+            tasks.create_task(in_order(group))
 
 
 class _StopAfterUnknownFailures(stop_base):

@@ -106,6 +106,8 @@ def valid_params(targets: Targets) -> dict[str, str]:
         "feature": "try_on.3d",
         "refundId": str(uuid.uuid4()),
         "sessionId": str(uuid.uuid4()),
+        "purchaseReference": f"ref-{uuid.uuid4().hex[:12]}",
+        "entitlement_id": str(uuid.uuid4()),
     }
 
 
@@ -119,6 +121,8 @@ def valid_body(method: str, pattern: str, targets: Targets) -> dict[str, Any]:
         return {"slug": slug, "display_name": "Generated", "price": 100, "providers": {"revenuecat": listing}}
     if pattern == "/v1/lightning/refunds":
         return {"purchaseReference": f"ref-{marker}", "reason": "generated"}
+    if pattern == "/v1/admin/entitlements/{entitlement_id}/revoke":
+        return {"reason": "generated"}
     if pattern.endswith("/tokens"):
         return {"ttlSeconds": 3600, "name": "generated"}
     if pattern == "/v1/webhooks/revenuecat":
