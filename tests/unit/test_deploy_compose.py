@@ -27,6 +27,7 @@ from tests.unit.deploy_files import (
 SANDBOXES_ENV = DEPLOY / "sandboxes.env"
 DOCKERFILE = DEPLOY / "Dockerfile"
 INFRASTRUCTURE = {"kafka", "postgres", "redis"}
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 (what the containers must listen on)
 
 
 def _check_compose_schema(path: Path) -> subprocess.CompletedProcess[str]:
@@ -105,7 +106,7 @@ def test_services_listen_beyond_the_container_loopback() -> None:
     """The gateway's port and the consumers' metrics port (their health check) must be reachable."""
     services = compose()["services"]
     for name in SERVED:
-        assert services[name]["environment"]["BILLING_GATEWAY_HOST"] == "0.0.0.0", name
+        assert services[name]["environment"]["BILLING_GATEWAY_HOST"] == ALL_INTERFACES, name
     for name in ("ingest", "worker", "catalog-sync"):
         port = services[name]["environment"]["BILLING_METRICS_PORT"]
         assert f"127.0.0.1:{port}/metrics" in " ".join(services[name]["healthcheck"]["test"]), name
