@@ -40,7 +40,8 @@ def _check_compose_schema(path: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _billing_services() -> dict[str, dict[str, object]]:
-    return {name: s for name, s in compose()["services"].items() if s.get("image") == IMAGE}
+    """Everything but the infrastructure: the product's services, its jobs and the sandboxes."""
+    return {name: s for name, s in compose()["services"].items() if name not in INFRASTRUCTURE}
 
 
 def _sandboxes_env() -> dict[str, str]:
@@ -58,6 +59,12 @@ def test_the_compose_schema_check_rejects_an_invalid_file(tmp_path: Path) -> Non
     broken = tmp_path / "compose.yaml"
     broken.write_text("services:\n  gateway:\n    image: x\n    comand: [billing]\n    restart: 5\n")
     assert _check_compose_schema(broken).returncode != 0
+
+
+def test_every_billing_container_runs_the_billing_image() -> None:
+    for name, service in _billing_services().items():
+        assert service["image"] == IMAGE, name
+        assert service["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}, name
 
 
 def test_every_billing_container_gets_the_shared_database_kafka_and_redis_settings() -> None:
