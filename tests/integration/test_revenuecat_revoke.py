@@ -163,3 +163,54 @@ async def test_billing_entitlements_revoke_goes_through_the_worker_and_is_audite
 
 async def _revoked_for(stack: Stack, user_id: str, product: str, reason: str) -> bool:
     return (await entitlement_rows(stack.sessions, user_id)).get(product) == ("revoked", reason)
+
+
+async def _status(stack: Stack, user_id: str, product: str) -> str | None:
+    row = (await entitlement_rows(stack.sessions, user_id)).get(product)
+    return row[0] if row else None
+
+
+async def test_a_renewal_held_during_the_revoke_reactivates_from_the_snapshot_read_after_it(
+    stack: Stack, http: httpx.AsyncClient, user_id: str
+) -> None:
+    # RevenueCat webhooks are triggers (decision 0005): ingest applies the subscribers-API snapshot
+    # as of its read. A renewal made before the operator's revoke but delivered after it is read
+    # after the revoke; the store still bills the subscription, so the snapshot (newer than the
+    # revoke) says active and wins by the ordering rule. A local revoke lasts until the provider
+    # speaks again: cancel or refund in the store to make it final.
+    product = await _purchased(stack, http, user_id)
+    rc = RevenueCatSandbox(http, stack.sandbox_urls["revenuecat"])
+    held = await rc.simulate("renewal", app_user_id=f"rc_{user_id}", product_id=product, deliver="hold")
+    response = await http.post(
+        f"{stack.gateway_url}/v1/admin/entitlements/{await _entitlement_id(stack, user_id)}/revoke",
+        json={"reason": "chargeback reported by the bank"},
+    )
+    assert response.status_code == 202, response.text
+    await eventually(lambda: _revoked(stack, user_id, product), what="revocation applied by the worker")
+
+    assert await rc.flush() == [held["id"]]
+    await wait_until_applied(stack.sessions, held["id"], user_id)
+    assert await _status(stack, user_id, product) == "active"
+
+
+async def test_a_renewal_after_the_revoke_grants_access_again(
+    stack: Stack, http: httpx.AsyncClient, user_id: str
+) -> None:
+    # RevenueCat keeps billing a store subscription a revoke did not cancel: its next renewal is newer
+    # than the revoke, so access comes back (documented on RevenueCatAdapter.revoke_entitlement).
+    product = await _purchased(stack, http, user_id)
+    response = await http.post(
+        f"{stack.gateway_url}/v1/admin/entitlements/{await _entitlement_id(stack, user_id)}/revoke",
+        json={"reason": "mistaken chargeback"},
+    )
+    assert response.status_code == 202, response.text
+    await eventually(lambda: _status_is(stack, user_id, product, "revoked"), what="revocation applied")
+
+    rc = RevenueCatSandbox(http, stack.sandbox_urls["revenuecat"])
+    renewal = await rc.simulate("renewal", app_user_id=f"rc_{user_id}", product_id=product)
+    await wait_until_applied(stack.sessions, renewal["id"], user_id)
+    assert await _status(stack, user_id, product) == "active"
+
+
+async def _status_is(stack: Stack, user_id: str, product: str, status: str) -> bool:
+    return await _status(stack, user_id, product) == status
