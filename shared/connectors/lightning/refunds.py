@@ -70,7 +70,8 @@ class Refunds:
                 return _view(existing, invoice)
             backend = self._backends.get(invoice.backend)
             if backend is None:
-                raise ProviderError("lightning", f"back end {invoice.backend} is not configured", retryable=True)
+                message = f"back end {invoice.backend} is not configured"
+                raise ProviderError("lightning", message, retryable=True)
             started = await backend.start_refund(invoice, reason)
             refund = LightningRefund(
                 id=uuid.uuid4(),
