@@ -7,9 +7,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+# RevenueCat's servers keep their own time: tests skew it (``POST /control/clock``) to show that we
+# order its snapshots by its clock, never by ours.
+CLOCK_OFFSET_MS = [0]
+
 
 def now_ms() -> int:
-    return int(time.time() * 1000)
+    return int(time.time() * 1000) + CLOCK_OFFSET_MS[0]
 
 
 def iso(ms: int | None) -> str | None:
