@@ -19,6 +19,7 @@ from shared.connectors.revenuecat.ingest import revenuecat_updates
 from shared.connectors.revenuecat.reconcile_truth import revenuecat_truth
 from shared.connectors.revenuecat.users import app_user_id_for
 from shared.connectors.revenuecat.webhook import verify_revenuecat_webhook
+from shared.db.pruning import ProviderDedupeRows
 from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.provider import Provider
 from shared.domain.reconciliation import ProviderTruth
@@ -47,6 +48,7 @@ class RevenueCatProvider:
     raw_payloads: Sequence[RawPayloadColumn] = (
         RawPayloadColumn("revenuecat_unapplied_events", "payload", "received_at"),
     )
+    dedupe_rows: Sequence[ProviderDedupeRows] = ()  # RevenueCat's dedupe is processed_events alone
 
     def user_id_at_provider(self, user_id: str) -> str:
         return app_user_id_for(user_id)
