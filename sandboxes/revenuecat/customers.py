@@ -122,6 +122,11 @@ class CustomerStore:
             self._by_id[app_user_id] = customer
         return customer
 
+    def all(self) -> list[Customer]:
+        """Each customer once (aliases point at the same one), in the order they were first seen."""
+        unique = {id(customer): customer for customer in self._by_id.values()}
+        return sorted(unique.values(), key=lambda c: (c.first_seen_ms, c.original_app_user_id))
+
     def add_alias(self, customer: Customer, alias: str) -> None:
         if alias not in customer.aliases:
             customer.aliases.append(alias)

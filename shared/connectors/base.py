@@ -122,3 +122,7 @@ class ProviderPlugin(Protocol):
         self, user_id: str, connector: BillingConnector, resources: ProviderResources
     ) -> list[ProviderTruth]:
         """What the provider says the user's purchases grant now, read-only (``billing reconcile``)."""
+
+    async def customers(self, connector: BillingConnector, resources: ProviderResources) -> list[str]:
+        """Our user ids the provider has as customers, for a full reconcile: a purchase made at the
+        provider alone (in the app) whose webhooks were lost leaves no trace on our side."""

@@ -104,6 +104,9 @@ class LightningProvider:
         assert isinstance(connector, LightningAdapter)
         return await lightning_truth(user_id, connector, resources)
 
+    async def customers(self, connector: BillingConnector, resources: ProviderResources) -> list[str]:
+        return []  # every Lightning purchase starts as a checkout of ours: the ledger's side knows them all
+
     def gateway_tasks(self) -> Sequence[BackgroundTask]:
         return (run_in_background,)
 
