@@ -32,7 +32,6 @@ def _entitlement(
     )
 
 
-
 def _state(*entitlements: Entitlement) -> CacheState:
     state = CacheState(pack_features={PACK: frozenset({"try_on.3d"})})
     state.load_user("alice", list(entitlements))

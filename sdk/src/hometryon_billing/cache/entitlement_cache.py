@@ -24,7 +24,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError, OffsetOutOfRangeError
 
-from hometryon_billing.cache.events import NotAnEntitlementEvent, parse_event
+from hometryon_billing.cache.events import EntitlementEvent, NotAnEntitlementEvent, parse_event
 from hometryon_billing.cache.freshness import Bounds, Lag, Phase, Probe, refusal
 from hometryon_billing.cache.state import CacheState, Outcome, UserState
 from hometryon_billing.client import AsyncBillingClient
@@ -33,6 +33,8 @@ from hometryon_billing.errors import BillingApiError, CacheNotReadyError, Unknow
 log = logging.getLogger(__name__)
 DEFAULT_TOPIC = "billing.entitlements"
 BOOTSTRAP_CONCURRENCY = 8
+# Told of every event the cache applied, with the record's Kafka timestamp (epoch seconds): for metrics.
+AppliedHook = Callable[[EntitlementEvent, float], None]
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class EntitlementCache:
         probe_timeout_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        on_applied: AppliedHook | None = None,
     ) -> None:
         self._client = client
         self._users = frozenset(users)
@@ -64,6 +67,7 @@ class EntitlementCache:
         self._probe_timeout_s = probe_timeout_s
         self._clock = clock
         self._wall_clock = wall_clock
+        self._on_applied = on_applied
         self._state = CacheState()
         self._phase = Phase.NOT_STARTED
         self._error: str | None = None
@@ -217,7 +221,7 @@ class EntitlementCache:
         try:
             for tp, records in batches.items():
                 for record in records:
-                    await self._apply(record.value)
+                    await self._apply(record.value, record.timestamp / 1000)
                     self._positions[tp.partition] = record.offset + 1
         except BaseException:
             # The consumer has moved past the whole batch: rewind what was not applied, lose nothing.
@@ -253,7 +257,7 @@ class EntitlementCache:
         if not task.cancelled() and task.exception() is not None:
             self._set_phase(Phase.DISCONNECTED, f"follower failed: {task.exception()!r}")
 
-    async def _apply(self, value: bytes | None) -> None:
+    async def _apply(self, value: bytes | None, published_at: float) -> None:
         try:
             event = parse_event(value)
         except NotAnEntitlementEvent as exc:
@@ -266,6 +270,8 @@ class EntitlementCache:
         if self._state.apply(event.id, event.time, event.entitlement) is Outcome.APPLIED:
             self.applied_events += 1
             self._last_event_at = self._clock()
+            if self._on_applied is not None:
+                self._on_applied(event, published_at)
 
     def _require_consumer(self) -> AIOKafkaConsumer:
         if self._consumer is None:
