@@ -136,7 +136,11 @@ class EntitlementCache:
             auto_offset_reset="none",  # a position that fell out of retention must not be skipped
         )
         await self._consumer.start()
-        await self._bootstrap()
+        try:
+            await self._bootstrap()
+        except BaseException:
+            await self._consumer.stop()
+            raise
         self._task = asyncio.create_task(self._follow(), name="entitlement-cache")
         self._task.add_done_callback(self._followed)
 
@@ -200,15 +204,19 @@ class EntitlementCache:
             state.pack_features[pack_id] = frozenset(pack.features)
 
     async def _follow(self) -> None:
-        backoff = 0.1
+        backoff, bootstrap_again = 0.1, False
         while True:
             try:
+                if bootstrap_again:
+                    await self._bootstrap()
+                    bootstrap_again = False
                 await self._round()
                 backoff = 0.1
             except OffsetOutOfRangeError as exc:
+                # Events we never read were deleted: only a fresh bootstrap knows the state again.
                 log.warning("entitlement cache fell out of the topic's retention; bootstrapping again")
-                self._error = str(exc)
-                await self._bootstrap()
+                self._set_phase(Phase.CATCHING_UP, f"out of retention: {exc}")
+                bootstrap_again = True
             except (KafkaError, BillingApiError, httpx.HTTPError, OSError, TimeoutError) as exc:
                 # Transient: refuse to answer (the phase says why), back off, try again.
                 self._set_phase(Phase.DISCONNECTED, f"{type(exc).__name__}: {exc}")
