@@ -32,7 +32,6 @@ from hometryon_billing.errors import BillingApiError, CacheNotReadyError, Unknow
 
 log = logging.getLogger(__name__)
 DEFAULT_TOPIC = "billing.entitlements"
-BOOTSTRAP_CONCURRENCY = 8
 # Told of every event the cache applied, with the record's Kafka timestamp (epoch seconds): for metrics.
 AppliedHook = Callable[[EntitlementEvent, float], None]
 
@@ -54,6 +53,7 @@ class EntitlementCache:
         bounds: Bounds | None = None,
         poll_ms: int = 100,
         probe_timeout_s: float = 5.0,
+        bootstrap_concurrency: int = 8,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         on_applied: AppliedHook | None = None,
@@ -65,6 +65,7 @@ class EntitlementCache:
         self._bounds = bounds or Bounds()
         self._poll_ms = poll_ms
         self._probe_timeout_s = probe_timeout_s
+        self._bootstrap_concurrency = bootstrap_concurrency  # entitlement reads in flight
         self._clock = clock
         self._wall_clock = wall_clock
         self._on_applied = on_applied
@@ -178,7 +179,7 @@ class EntitlementCache:
         partitions = sorted(consumer.assignment(), key=lambda tp: tp.partition)
         fence = await consumer.end_offsets(partitions)
         state = CacheState()
-        gate = asyncio.Semaphore(BOOTSTRAP_CONCURRENCY)
+        gate = asyncio.Semaphore(self._bootstrap_concurrency)
 
         async def load(user_id: str) -> None:
             async with gate:
