@@ -94,6 +94,7 @@ def session_settings(run_id: str, **overrides: object) -> Settings:
         "ingest_metrics_port": free_port(),
         "worker_metrics_port": free_port(),
         "catalog_sync_metrics_port": free_port(),
+        "backlog_metrics_interval_s": 1.0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
