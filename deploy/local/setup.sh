@@ -39,4 +39,14 @@ if [ ! -f "$jar_stamp" ]; then
   mvn -B -q -f "$pom" package
   touch "$jar_stamp"
 fi
+# promtool checks deploy/prometheus (tests/unit/test_observability_files.py): taken out of Debian's
+# prometheus package without installing it, so no Prometheus server is started on this machine.
+PROMTOOL="$REPO_ROOT/.local/bin/promtool"
+if [ ! -x "$PROMTOOL" ]; then
+  echo "setup: extracting promtool from Debian's prometheus package"
+  unpack="$(mktemp -d)"
+  (cd "$unpack" && apt-get download -qq prometheus 2>/dev/null && dpkg -x prometheus_*.deb root)
+  mkdir -p "$(dirname "$PROMTOOL")" && cp "$unpack/root/usr/bin/promtool" "$PROMTOOL"
+  rm -rf "$unpack"
+fi
 echo "setup: done"
