@@ -83,7 +83,7 @@ class BacklogGauges:
         await self._collect("consumer_lag", self._consumer_lag)
         await self._collect("dead_letters", self._dead_letters)
         await self._collect("outbox", self._outbox)
-        await self._collect("secret_age", self._secret_age)
+        await self._collect("secret_age", self.refresh_secret_age)
 
     async def _collect(self, name: str, collector: Callable[[], Awaitable[None]]) -> None:
         try:
@@ -109,7 +109,8 @@ class BacklogGauges:
         OUTBOX_BACKLOG_ROWS.set(backlog.rows)
         OUTBOX_OLDEST_AGE_SECONDS.set(backlog.oldest_age_s)
 
-    async def _secret_age(self) -> None:
+    async def refresh_secret_age(self) -> None:
+        """Secret ages against the policy; an overdue secret is logged, once a day per process."""
         now = self._now()
         ages = await secret_ages(self._secrets, self._secret_names, now)
         for age in ages:
