@@ -1,12 +1,16 @@
 """Secret age for the rotation policy: rotations record when a value became current, catalog_sync's
 gauges show the age against the policy and an overdue secret is logged once a day."""
 
+import asyncio
 import os
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from structlog.testing import capture_logs
+from typer.testing import CliRunner
 
+from apps.cli.main import app
 from shared.connectors.registry import secret_specs
 from shared.messaging.topics import Topics
 from shared.observability.backlog_gauges import BacklogGauges
@@ -14,8 +18,8 @@ from shared.observability.kafka_backlog import KafkaBacklog
 from shared.observability.metrics import SECRET_AGE_SECONDS, SECRET_AGE_UNKNOWN, SECRET_MAX_AGE_SECONDS
 from shared.observability.secret_age import SecretAge, secret_ages
 from shared.security.secret_stores import EnvFileSecretStore
-from shared.security.secrets import SecretProvider
-from shared.settings import Settings
+from shared.security.secrets import SecretProvider, build_secret_provider
+from shared.settings import Settings, get_settings
 from tests.unit.test_security_secrets import Clock
 
 DAY = 86400.0
@@ -96,3 +100,18 @@ async def test_gauges_show_age_policy_and_unknown_and_warn_daily_when_overdue(tm
     warnings = [e for e in logged if e["event"] == "secret_rotation_overdue"]
     assert [(w["secret"], w["fix"]) for w in warnings] == [(SIGNING, f"billing secrets rotate {SIGNING}")] * 2
     assert all("whsec" not in repr(w) for w in warnings)  # never a value in a log line
+
+
+def test_secrets_status_shows_each_secrets_age(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BILLING_NAMESPACE", "unit-secrets-status.")  # not the settings of a running stack
+    monkeypatch.setenv("BILLING_SECRETS_DIR", str(tmp_path))
+    monkeypatch.setenv("BILLING_REVENUECAT_WEBHOOK_AUTHORIZATION", "Bearer env")
+    monkeypatch.delenv("BILLING_ACK_SIGNING_SECRET", raising=False)
+    get_settings.cache_clear()
+    asyncio.run(build_secret_provider(get_settings(), secret_specs()).rotate(SIGNING))
+    result = CliRunner().invoke(app, ["secrets", "status"])
+    get_settings.cache_clear()
+    lines = {line.split("\t")[0]: line for line in result.output.splitlines()}
+    assert result.exit_code == 0, result.output
+    assert "\t0 days old\t" in lines[SIGNING]
+    assert "age unknown" in lines[FROM_ENV] and "Bearer env" not in result.output
