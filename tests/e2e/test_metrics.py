@@ -100,13 +100,14 @@ async def test_one_webhook_moves_gateway_ingest_and_worker_series(
 
 
 async def test_a_dead_lettered_message_shows_in_the_dead_letter_depth(stack: Stack) -> None:
-    topic = stack.topics.catalog_changes
+    # Entitlement updates: other tests read that DLQ by key only (catalog_sync's log must stay clean).
+    topic = stack.topics.entitlement_updates
     depth_before = (await _fresh_backlog(stack)).value("billing_dead_letter_depth", topic=topic)
     marker = uuid.uuid4().hex.encode()
     producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, value=b"not a catalog change " + marker, key=marker)
+        await producer.send_and_wait(topic, value=b"{not an update " + marker, key=marker)
     finally:
         await producer.stop()
     await stack.published.wait_for(Topics.dead_letters_of(topic), lambda r: r.key == marker)
