@@ -45,7 +45,11 @@ PROMTOOL="$REPO_ROOT/.local/bin/promtool"
 if [ ! -x "$PROMTOOL" ]; then
   echo "setup: extracting promtool from Debian's prometheus package"
   unpack="$(mktemp -d)"
-  (cd "$unpack" && apt-get download -qq prometheus 2>/dev/null && dpkg -x prometheus_*.deb root)
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  # A fresh machine may have no package lists yet: fetch them once if the download needs them.
+  (cd "$unpack" && apt-get download -qq prometheus 2>/dev/null) \
+    || { $SUDO apt-get update -qq && (cd "$unpack" && apt-get download -qq prometheus 2>/dev/null); }
+  dpkg -x "$unpack"/prometheus_*.deb "$unpack/root"
   mkdir -p "$(dirname "$PROMTOOL")" && cp "$unpack/root/usr/bin/promtool" "$PROMTOOL"
   rm -rf "$unpack"
 fi
