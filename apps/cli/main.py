@@ -11,7 +11,6 @@ from pathlib import Path
 import typer
 from aiohttp import web
 from faststream import FastStream
-from prometheus_client import start_http_server
 from yarl import URL
 
 from apps.cli import local_stack
@@ -26,6 +25,7 @@ from apps.cli.stack_env import load_beside_running_stack
 from shared.connectors.registry import REGISTERED_PROVIDERS
 from shared.db.migrate import upgrade_to_heads
 from shared.messaging.topics import ensure_topics
+from shared.observability.metrics_server import serve_metrics
 from shared.settings import Settings, get_settings
 
 app = typer.Typer(help="HomeTryOn Billing", no_args_is_help=True)
@@ -77,13 +77,14 @@ def serve(service: Service) -> None:
         from services.entitlement_worker.app import build_app
     else:
         from services.catalog_sync.app import build_app
-    asyncio.run(_run_inside_loop(build_app, settings))
+    asyncio.run(_run_inside_loop(build_app, settings, service))
 
 
-async def _run_inside_loop(build_app: Callable[[Settings], FastStream], settings: Settings) -> None:
+async def _run_inside_loop(
+    build_app: Callable[[Settings], FastStream], settings: Settings, service: Service
+) -> None:
     """Build the app inside the running loop: aiokafka clients must be created there."""
-    if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr=settings.gateway_host)
+    serve_metrics(settings, service.value)
     await build_app(settings).run()
 
 

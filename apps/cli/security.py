@@ -5,7 +5,7 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, TypeVar
 
 import typer
@@ -103,10 +103,12 @@ def end_rotation_window(name: str) -> None:
 
 @secrets_app.command("status")
 def secrets_status() -> None:
-    """Which secrets are configured and whether a rotation window is open (never their values)."""
+    """Which secrets are configured, how old they are and whether a rotation window is open (never
+    their values); the policy is ``secret_max_age_days`` (docs/runbook.md)."""
 
     async def statuses() -> list[str]:
         provider = build_secret_provider(get_settings(), secret_specs())
+        now = datetime.now(UTC)
         lines = []
         for name, spec in sorted(secret_specs().items()):
             if not await provider.is_configured(name):
@@ -117,7 +119,9 @@ def secrets_status() -> None:
             if versions.previous is not None:
                 until = versions.previous_valid_until
                 window = f"previous accepted until {until.isoformat()}" if until else "previous accepted"
-            lines.append(f"{name}\t{spec.kind.value}\tconfigured\t{window}")
+            rotated = versions.rotated_at
+            age = f"{(now - rotated).days} days old" if rotated else "age unknown (set in the environment)"
+            lines.append(f"{name}\t{spec.kind.value}\tconfigured\t{age}\t{window}")
         return lines
 
     for line in asyncio.run(statuses()):

@@ -90,6 +90,11 @@ def session_settings(run_id: str, **overrides: object) -> Settings:
         "ack_signing_secret": standard_webhooks_key(),
         "alby_webhook_secret": standard_webhooks_key(),
         "max_processing_attempts": 3,
+        # Each consumer's Prometheus port: free ones, so parallel sessions never scrape each other.
+        "ingest_metrics_port": free_port(),
+        "worker_metrics_port": free_port(),
+        "catalog_sync_metrics_port": free_port(),
+        "backlog_metrics_interval_s": 1.0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

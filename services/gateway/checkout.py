@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from services.gateway.auth import caller_key_id
 from services.gateway.context import GATEWAY
 from services.gateway.idempotency import Claim, IdempotencyConflictError, StoredAnswer
+from services.gateway.request_metrics import counted_checkout
 from shared.catalog.gating import Refusal, SaleDecision, sale_decision
 from shared.db.catalog import find_pack_by_id_or_slug, pack_from_row
 from shared.db.checkout_sessions import record_checkout_session
@@ -79,6 +80,7 @@ async def create_checkout(request: web.Request) -> web.Response:
     return web.json_response(answer.body, status=answer.status)
 
 
+@counted_checkout
 async def start_checkout(
     request: web.Request, checkout: CheckoutInput, claim: Claim | None = None
 ) -> StoredAnswer:

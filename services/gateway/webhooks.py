@@ -8,6 +8,7 @@ import structlog
 from aiohttp import web
 
 from services.gateway.context import GATEWAY
+from services.gateway.request_metrics import timed_webhook
 from services.gateway.security import SECURITY
 from shared.connectors.base import WebhookRejected
 from shared.domain.provider import Provider
@@ -20,6 +21,7 @@ routes = web.RouteTableDef()
 
 
 @routes.post("/v1/webhooks/{provider}")
+@timed_webhook
 async def receive_webhook(request: web.Request) -> web.Response:
     ctx = request.app[GATEWAY]
     name = request.match_info["provider"]
