@@ -174,6 +174,16 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
 
+    # Telemetry (issue 13 §2-3: shared/messaging/telemetry.py, services/telemetry/, the admin dashboard).
+    # Keys the HMAC that turns a user id into its pseudonym; empty = generated on first use (env back end).
+    telemetry_pseudonym_secret: SecretStr = SecretStr("")
+    telemetry_pseudonym_secret_previous: SecretStr | None = None
+    # Events waiting for Kafka beyond this are dropped (and counted): telemetry never queues without end.
+    telemetry_max_pending: int = 1000
+    telemetry_send_timeout_s: float = 5.0
+    # The admin dashboard's own session cookie (signed in with an admin API key), shorter than a user's.
+    admin_dashboard_session_ttl_s: int = 3600
+
 
 @lru_cache
 def get_settings() -> Settings:

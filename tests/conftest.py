@@ -73,7 +73,8 @@ async def stack(infrastructure: None, run_id: str) -> AsyncIterator[Stack]:
     await collector.start()
     engine = create_engine(settings.database_url)
     log_dir = REPO_ROOT / ".local" / "test-logs" / run_id
-    with running_services(settings, ["gateway", "ingest", "worker", "catalog-sync"], ports, log_dir):
+    services = ["gateway", "ingest", "worker", "catalog-sync", "telemetry"]
+    with running_services(settings, services, ports, log_dir):
         gateway_url = f"http://127.0.0.1:{settings.gateway_port}"
         # Seven processes import at once; on a busy 2-core machine that alone can take 30 s.
         await wait_for_http(f"{gateway_url}/healthz", timeout_s=120)

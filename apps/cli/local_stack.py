@@ -19,7 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_DEPLOY = REPO_ROOT / "deploy" / "local"
 EXAMPLE_CATALOG = REPO_ROOT / "catalog" / "example.yaml"
 WEBHOOK_AUTHORIZATION_FILE = REPO_ROOT / ".local" / "revenuecat-webhook-authorization"
-SERVICES = ["gateway", "ingest", "worker", "catalog-sync"]
+SERVICES = ["gateway", "ingest", "worker", "catalog-sync", "telemetry"]
 
 
 def start_infrastructure() -> None:
@@ -63,6 +63,8 @@ def run_everything() -> None:
     gateway = f"http://{settings.gateway_host}:{settings.gateway_port}"
     typer.echo(f"gateway: {gateway}")
     typer.echo(f"marketplace: {gateway}/market/  (demo sign-in: {gateway}/market/sign-in?user_id=demo)")
+    admin_key = "billing apikeys create --name dashboard --scope admin"
+    typer.echo(f"dashboard: {gateway}/market/admin/  (sign in with an admin key: {admin_key})")
     typer.echo("all services started; Ctrl-C stops everything")
     stopping = False
 
