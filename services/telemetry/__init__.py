@@ -1,1 +1,1 @@
-"""telemetry: rolls the funnel telemetry and entitlement events up into Postgres (services/telemetry/app.py)."""
+"""telemetry: rolls funnel telemetry and entitlement events up into Postgres (see app.py)."""

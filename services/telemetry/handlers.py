@@ -4,7 +4,7 @@ Each runs inside one unit of work: the event's id is claimed (``telemetry_proces
 same transaction that adds its counts, so a redelivery or a replay of the topic adds nothing.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -12,18 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.telemetry.rollups import (
     ENTITLEMENT_METRICS,
-    LatencySample,
     counted_of_entitlement,
     counted_of_telemetry,
-    hour_of,
     latencies_of_telemetry,
+    received_at_of,
+    webhook_to_entitlement,
 )
 from services.telemetry.store import add_counts, add_latencies, claim_event, paid_for, pair_latency
-from shared.db.telemetry_models import WEBHOOK_TO_ENTITLEMENT_MS
 from shared.messaging.telemetry import Pseudonyms, TelemetryEvent, TelemetryType
 from shared.observability.telemetry_metrics import TELEMETRY_ROLLED_UP
-
-ONE_MS = timedelta(milliseconds=1)
 
 
 def entitlement_event_of(value: bytes) -> dict[str, Any]:
@@ -54,7 +51,7 @@ async def roll_up_telemetry(session: AsyncSession, event: TelemetryEvent) -> boo
         and isinstance(received_at_ms, int)
         and isinstance(keys, list)
     ):
-        received = datetime.fromtimestamp(received_at_ms / 1000, UTC)
+        received = received_at_of(received_at_ms)
         provider = str(event.data.get("provider") or "")
         for key in keys:
             await _sample(session, await pair_latency(session, key, provider, received_at=received), provider)
@@ -82,8 +79,4 @@ async def roll_up_entitlement(session: AsyncSession, pseudonyms: Pseudonyms, eve
 async def _sample(session: AsyncSession, pair: tuple[datetime, datetime] | None, provider: str) -> None:
     if pair is None:
         return
-    received, committed = pair
-    latency_ms = max(0, (committed - received) // ONE_MS)
-    await add_latencies(
-        session, [LatencySample(hour_of(committed), WEBHOOK_TO_ENTITLEMENT_MS, provider, latency_ms)]
-    )
+    await add_latencies(session, [webhook_to_entitlement(*pair, provider)])

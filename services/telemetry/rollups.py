@@ -7,10 +7,15 @@ and the entitlement CloudEvents, from which the funnel's paid steps are derived.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.db.telemetry_models import LATENCY_BOUNDS_MS, NO_VALUE, WEBHOOK_ACCEPT_MS
+from shared.db.telemetry_models import (
+    LATENCY_BOUNDS_MS,
+    NO_VALUE,
+    WEBHOOK_ACCEPT_MS,
+    WEBHOOK_TO_ENTITLEMENT_MS,
+)
 from shared.messaging.telemetry import TelemetryEvent, TelemetryType
 
 COUNTED_TELEMETRY = frozenset(
@@ -31,6 +36,7 @@ COMPLETION_OF_PROVIDER = {
     "lightning": TelemetryType.INVOICE_SETTLED,
 }
 BUNDLE_REFERENCE_PREFIX = "bundle:"
+ONE_MS = timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True)
@@ -126,3 +132,13 @@ def counted_of_entitlement(event: dict[str, Any], moment: datetime, paid: Paid |
         )
         counted.append(Counted(key, paid.amount_minor if paid else 0, paid.amount_msat if paid else 0))
     return counted
+
+
+def received_at_of(received_at_ms: int) -> datetime:
+    return datetime.fromtimestamp(received_at_ms / 1000, UTC)
+
+
+def webhook_to_entitlement(received: datetime, committed: datetime, provider: str) -> LatencySample:
+    """From the delivery's arrival at the gateway to the commit of the entitlement it led to."""
+    latency_ms = max(0, (committed - received) // ONE_MS)
+    return LatencySample(hour_of(committed), WEBHOOK_TO_ENTITLEMENT_MS, provider, latency_ms)
