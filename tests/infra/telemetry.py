@@ -31,6 +31,7 @@ from shared.db.telemetry_models import TelemetryLatencyBucket, TelemetryRollup
 from shared.messaging.telemetry import Pseudonyms, TelemetryType, telemetry_event_of
 from shared.messaging.topics import Topics
 from shared.settings import Settings
+from tests.infra.marketplace import Page
 
 Totals = dict[RollupKey, tuple[int, int, int]]  # events, amount_minor, amount_msat
 Buckets = Counter[tuple[object, ...]]  # (hour, metric, provider, le_ms) → events
@@ -166,3 +167,15 @@ async def stored_rollups(session: AsyncSession) -> tuple[Totals, Buckets]:
         }
     )
     return totals, buckets
+
+
+def funnel_counts(html: str, pack: str, provider: str) -> dict[str, int]:
+    """The dashboard's funnel line of ``pack`` and ``provider``: metric → count (empty if absent)."""
+    counts: dict[str, int] = {}
+    inside = False
+    for element in Page(html).elements:
+        if element.tag == "tr":
+            inside = element.attrs.get("data-pack") == pack and element.attrs.get("data-provider") == provider
+        elif inside and element.tag == "td" and "data-metric" in element.attrs:
+            counts[element.attrs["data-metric"]] = int(element.text.strip())
+    return counts
