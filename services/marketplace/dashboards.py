@@ -93,6 +93,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
             for metric in (WEBHOOK_ACCEPT_MS, WEBHOOK_TO_ENTITLEMENT_MS)
         }
     dead_letters = await _dead_letters(request)
+    namespace = request.app[GATEWAY].topics.namespace
     latency_rows = [
         {
             "metric": metric,
@@ -130,7 +131,8 @@ async def dashboard_page(request: web.Request) -> web.Response:
             [(hour.strftime("%Y-%m-%d %H:00"), value) for hour, value in active],
         ),
         "dead_letters": bar_chart(
-            "Dead letters waiting", sorted((dead_letters or {}).items(), key=lambda item: item[0])
+            "Dead letters waiting",
+            sorted((name.removeprefix(namespace), depth) for name, depth in (dead_letters or {}).items()),
         ),
     }
     context = {

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 BAR_HEIGHT = 22
-LABEL_WIDTH = 180
+LABEL_WIDTH = 260
 BAR_WIDTH = 360
 VALUE_WIDTH = 90
 COLUMN_CHART_HEIGHT = 120
@@ -20,8 +20,9 @@ def bar_chart(title: str, bars: Sequence[tuple[str, int]], unit: str = "") -> Ma
     width = LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH
     height = BAR_HEIGHT * max(len(bars), 1) + 8
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}"'
-        ' xmlns="http://www.w3.org/2000/svg">',
+        # width/height as well as viewBox: its natural size, shrunk (never blown up) by the stylesheet.
+        f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img"'
+        f' aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
     for row, (label, value) in enumerate(bars):
@@ -43,9 +44,9 @@ def column_chart(title: str, columns: Sequence[tuple[str, int]]) -> Markup:
     """One vertical column per (label, value), in order (a time series); labels in the tooltips."""
     largest = max((value for _, value in columns), default=0) or 1
     step = 12
-    width = max(len(columns), 1) * step + 40
+    width, height = max(len(columns) * step + 40, 240), COLUMN_CHART_HEIGHT + 20
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {COLUMN_CHART_HEIGHT + 20}" role="img"'
+        f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img"'
         f' aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
         f'<text x="0" y="12" font-size="11">max {largest}</text>',
