@@ -181,10 +181,21 @@ class Settings(BaseSettings):
     ingest_metrics_port: int = 9101
     worker_metrics_port: int = 9102
     catalog_sync_metrics_port: int = 9103
+    telemetry_metrics_port: int = 9104
     # catalog_sync refreshes the backlog gauges (consumer lag, dead letters, outbox, secret age) this often.
     backlog_metrics_interval_s: float = 15.0
     # Rotation policy (the seed's quarterly rotation): older secrets are overdue (alert and a warning log).
     secret_max_age_days: int = 90
+
+    # Telemetry (issue 13 §2-3: shared/messaging/telemetry.py, services/telemetry/, the admin dashboard).
+    # Keys the HMAC that turns a user id into its pseudonym; empty = generated on first use (env back end).
+    telemetry_pseudonym_secret: SecretStr = SecretStr("")
+    telemetry_pseudonym_secret_previous: SecretStr | None = None
+    # Events waiting for Kafka beyond this are dropped (and counted): telemetry never queues without end.
+    telemetry_max_pending: int = 1000
+    telemetry_send_timeout_s: float = 5.0
+    # The admin dashboard's own session cookie (signed in with an admin API key), shorter than a user's.
+    admin_dashboard_session_ttl_s: int = 3600
 
 
 @lru_cache

@@ -55,6 +55,7 @@ class Service(StrEnum):
     INGEST = "ingest"
     WORKER = "worker"
     CATALOG_SYNC = "catalog-sync"
+    TELEMETRY = "telemetry"
 
 
 @app.command()
@@ -75,6 +76,8 @@ def serve(service: Service) -> None:
         from services.webhook_ingest.app import build_app
     elif service is Service.WORKER:
         from services.entitlement_worker.app import build_app
+    elif service is Service.TELEMETRY:
+        from services.telemetry.app import build_app
     else:
         from services.catalog_sync.app import build_app
     asyncio.run(_run_inside_loop(build_app, settings, service))

@@ -62,6 +62,7 @@ def build_app(settings: Settings) -> web.Application:
             connectors=runtime.connectors,
             checkout_idempotency=IdempotencyStore(runtime.sessions, "checkout"),
             feature_cache=FeatureCache(runtime.redis, settings.namespace),
+            telemetry=runtime.telemetry,
         )
         app[GATEWAY_RUNTIME] = GatewayRuntime(
             settings, runtime.topics, runtime.producer, runtime.sessions, runtime.connectors

@@ -22,6 +22,7 @@ from shared.domain.checkout import CheckoutInput
 from shared.domain.errors import ProviderError
 from shared.domain.markets import market_code
 from shared.http.errors import error_response
+from shared.messaging.telemetry import TelemetryType
 
 log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
@@ -116,6 +117,19 @@ async def start_checkout(
         if claim is not None:  # one transaction: a recorded session always answers its key's retry
             await ctx.checkout_idempotency.complete(claim, answer, session)
     log.info("checkout_created", provider=checkout.provider.value, session_id=str(started.id))
+    ctx.telemetry.emit(
+        TelemetryType.CHECKOUT_STARTED,
+        {
+            "checkoutId": str(started.id),
+            "pack": row.slug,
+            "provider": checkout.provider.value,
+            "market": checkout.market,
+            "currency": started.currency,
+            "amountMinor": started.amount_minor,
+            "amountMsat": started.amount_msat,
+        },
+        user_id=checkout.user_id,
+    )
     return answer
 
 

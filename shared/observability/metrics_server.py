@@ -13,13 +13,14 @@ log = structlog.get_logger(__name__)
 
 
 def metrics_port_of(settings: Settings, service: str) -> int:
-    """The port ``service`` (``ingest``, ``worker``, ``catalog-sync``) serves metrics on; 0 = none."""
+    """The port a consumer (ingest, worker, catalog-sync, telemetry) serves metrics on; 0 = none."""
     if settings.metrics_port:
         return settings.metrics_port
     return {
         "ingest": settings.ingest_metrics_port,
         "worker": settings.worker_metrics_port,
         "catalog-sync": settings.catalog_sync_metrics_port,
+        "telemetry": settings.telemetry_metrics_port,
     }[service]
 
 

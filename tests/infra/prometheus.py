@@ -5,6 +5,8 @@ from dataclasses import dataclass
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from apps.stack.processes import SERVICES
+from shared.observability.metrics_server import metrics_port_of
 from shared.settings import Settings
 
 
@@ -27,11 +29,7 @@ class Scrape:
 
 def metrics_urls(settings: Settings, gateway_url: str) -> dict[str, str]:
     """Where each service of a session stack serves Prometheus."""
-    ports = {
-        "ingest": settings.ingest_metrics_port,
-        "worker": settings.worker_metrics_port,
-        "catalog-sync": settings.catalog_sync_metrics_port,
-    }
+    ports = {service: metrics_port_of(settings, service) for service in SERVICES if service != "gateway"}
     return {"gateway": f"{gateway_url}/metrics"} | {
         name: f"http://127.0.0.1:{port}/metrics" for name, port in ports.items()
     }

@@ -14,7 +14,7 @@ import yaml
 from prometheus_client import REGISTRY
 
 import shared.observability.metrics  # noqa: F401  (defines the series)
-from apps.cli.local_stack import SERVICES
+from apps.stack.processes import SERVICES
 from shared.observability.metrics_server import metrics_port_of
 from shared.settings import Settings
 
