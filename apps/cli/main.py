@@ -17,6 +17,7 @@ from yarl import URL
 from apps.cli import local_stack
 from apps.cli.catalog import catalog_app
 from apps.cli.dead_letters import dlq_app
+from apps.cli.docs import docs_app
 from apps.cli.entitlements import entitlements_app
 from apps.cli.history import history
 from apps.cli.receipts import receipt_app
@@ -37,6 +38,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(retention_app, name="retention")
 app.add_typer(entitlements_app, name="entitlements")
 app.add_typer(receipt_app, name="receipt")
+app.add_typer(docs_app, name="docs")
 app.command("history")(history)
 app.command()(reconcile)
 for plugin in REGISTERED_PROVIDERS:
