@@ -24,6 +24,7 @@ from apps.cli.receipts import receipt_app
 from apps.cli.reconcile import reconcile
 from apps.cli.security import apikeys_app, audit_app, retention_app, secrets_app
 from apps.cli.stack_env import load_beside_running_stack
+from apps.cli.status import status
 from shared.connectors.registry import REGISTERED_PROVIDERS
 from shared.db.migrate import upgrade_to_heads
 from shared.messaging.topics import ensure_topics
@@ -41,6 +42,7 @@ app.add_typer(receipt_app, name="receipt")
 app.add_typer(docs_app, name="docs")
 app.command("history")(history)
 app.command()(reconcile)
+app.command()(status)
 for plugin in REGISTERED_PROVIDERS:
     app.add_typer(plugin.cli, name=plugin.provider.value)
 
