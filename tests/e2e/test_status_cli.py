@@ -1,4 +1,5 @@
-"""``billing status`` against the live test stack prints the real figures, plainly when not on a TTY."""
+"""``billing status`` against the live test stack prints the real figures; long commands stay plain
+off a TTY."""
 
 import asyncio
 import re
@@ -20,6 +21,16 @@ def _row(output: str, first_cell: str) -> list[str]:
     raise AssertionError(f"no row {first_cell!r} in:\n{output}")
 
 
+async def _poison(stack: Stack, key: bytes) -> None:
+    """An entitlement update that does not parse: the worker dead-letters it at once."""
+    producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(stack.topics.entitlement_updates, b"{not json", key=key)
+    finally:
+        await producer.stop()
+
+
 async def _status(stack: Stack) -> str:
     finished = await asyncio.to_thread(billing_cli, stack.settings, "status")
     assert finished.returncode == 0, finished.stdout + finished.stderr
@@ -33,12 +44,7 @@ async def test_status_shows_the_services_up_and_a_poison_message_as_one_more_dea
     before = int(_row(await _status(stack), dlq)[1])
 
     marker = uuid.uuid4().hex.encode()
-    producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap)
-    await producer.start()
-    try:
-        await producer.send_and_wait(stack.topics.entitlement_updates, b"{not json", key=marker)
-    finally:
-        await producer.stop()
+    await _poison(stack, marker)
     await stack.published.wait_for(dlq, lambda r: r.key == marker)
 
     output = await _status(stack)
@@ -57,3 +63,21 @@ async def test_status_of_a_stack_whose_gateway_is_not_there_says_so_and_fails(st
     finished = await asyncio.to_thread(billing_cli, elsewhere, "status")
     assert finished.returncode == 1
     assert _row(finished.stdout, "gateway")[1] == "DOWN"
+
+
+async def test_dlq_replay_off_a_terminal_prints_only_its_answer(stack: Stack) -> None:
+    marker = uuid.uuid4().hex.encode()
+    await _poison(stack, marker)
+    await stack.published.wait_for(
+        Topics.dead_letters_of(stack.topics.entitlement_updates), lambda r: r.key == marker
+    )
+
+    finished = await asyncio.to_thread(billing_cli, stack.settings, "dlq", "replay", "entitlement-updates")
+
+    assert finished.returncode == 0, finished.stderr
+    *_log_lines, answer = lines = finished.stdout.splitlines()  # (structlog writes its lines to stdout)
+    assert "" not in lines, finished.stdout  # no blank line where a transient bar was
+    assert re.fullmatch(
+        rf"replayed [1-9]\d* dead letter\(s\) to {re.escape(stack.topics.entitlement_updates)}", answer
+    )
+    assert "\x1b[" not in finished.stderr and "━" not in finished.stderr
