@@ -62,3 +62,11 @@ async def test_published_cloudevents_and_updates_match_the_asyncapi_document(
     assert len(deliveries) >= len(LIFECYCLE)
     for record in deliveries:
         assert _record_violations(plain.webhooks_raw, record) == []
+
+
+async def test_the_gateway_serves_the_committed_document_without_credentials(stack: Stack) -> None:
+    async with httpx.AsyncClient(timeout=10) as anonymous:
+        answer = await anonymous.get(f"{stack.gateway_url}/asyncapi.json")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/json")
+    assert answer.json() == committed_document()
