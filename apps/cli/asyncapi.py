@@ -14,11 +14,10 @@ import json
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
 from faststream import FastStream
-from faststream._internal.broker import BrokerUsecase
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from pydantic import BaseModel
@@ -58,7 +57,7 @@ async def _document(settings: Settings) -> dict[str, Any]:
     asyncio.get_running_loop().set_exception_handler(_unless_unstarted_client)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
-        consumers = [app.broker for app in (build(settings) for build in CONSUMERS) if app.broker]
+        consumers = [cast(KafkaBroker, build(settings).broker) for build in CONSUMERS]
         document = _specification(settings, consumers)
         del consumers
         gc.collect()
@@ -70,7 +69,7 @@ def _unless_unstarted_client(loop: asyncio.AbstractEventLoop, context: dict[str,
         loop.default_exception_handler(context)
 
 
-def _specification(settings: Settings, consumers: list[BrokerUsecase[Any, Any, Any]]) -> dict[str, Any]:
+def _specification(settings: Settings, consumers: list[KafkaBroker]) -> dict[str, Any]:
     contracts = contracts_for(Topics(settings.namespace))
     senders = KafkaBroker(settings.kafka_bootstrap)
     for contract in contracts:
