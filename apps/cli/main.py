@@ -16,12 +16,14 @@ from yarl import URL
 from apps.cli import local_stack
 from apps.cli.catalog import catalog_app
 from apps.cli.dead_letters import dlq_app
+from apps.cli.docs import docs_app
 from apps.cli.entitlements import entitlements_app
 from apps.cli.history import history
 from apps.cli.receipts import receipt_app
 from apps.cli.reconcile import reconcile
 from apps.cli.security import apikeys_app, audit_app, retention_app, secrets_app
 from apps.cli.stack_env import load_beside_running_stack
+from apps.cli.status import status
 from shared.connectors.registry import REGISTERED_PROVIDERS
 from shared.db.migrate import upgrade_to_heads
 from shared.messaging.topics import ensure_topics
@@ -37,8 +39,10 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(retention_app, name="retention")
 app.add_typer(entitlements_app, name="entitlements")
 app.add_typer(receipt_app, name="receipt")
+app.add_typer(docs_app, name="docs")
 app.command("history")(history)
 app.command()(reconcile)
+app.command()(status)
 for plugin in REGISTERED_PROVIDERS:
     app.add_typer(plugin.cli, name=plugin.provider.value)
 

@@ -11,6 +11,7 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apps.cli.progress import working
 from shared.bootstrap import command_runtime
 from shared.connectors.registry import provider_dedupe_rows, raw_payload_columns, secret_specs
 from shared.db.pruning import SpentRowRetention
@@ -210,18 +211,19 @@ def run_retention_job(
 ) -> None:
     """Purge what is past retention now and print what was removed."""
     settings = get_settings()
-    report = asyncio.run(
-        _in_transaction(
-            lambda s: run_retention(
-                s,
-                raw_payload_columns(),
-                raw_days if raw_days is not None else settings.raw_payload_retention_days,
-                audit_days if audit_days is not None else settings.audit_details_retention_days,
-                _actor(),
-                spent_rows=SpentRowRetention.from_settings(settings, provider_dedupe_rows()),
+    with working("purging what is past retention"):
+        report = asyncio.run(
+            _in_transaction(
+                lambda s: run_retention(
+                    s,
+                    raw_payload_columns(),
+                    raw_days if raw_days is not None else settings.raw_payload_retention_days,
+                    audit_days if audit_days is not None else settings.audit_details_retention_days,
+                    _actor(),
+                    spent_rows=SpentRowRetention.from_settings(settings, provider_dedupe_rows()),
+                )
             )
         )
-    )
     typer.echo(f"raw payloads received before {report.raw_payload_cutoff.isoformat()} purged")
     typer.echo(f"audit details older than {report.audit_details_cutoff.isoformat()} purged")
     for place, count in report.purged.items():

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from services.gateway import (
     admin,
+    asyncapi,
     checkout,
     entitlements,
     features,
@@ -43,6 +44,7 @@ def build_app(settings: Settings) -> web.Application:
     app.add_routes(revocations.routes)
     app.add_routes(receipts.routes)
     app.add_routes(health.routes)
+    app.add_routes(asyncapi.routes)
     # Every provider's routes are served; a provider not configured here answers them with a 422.
     for plugin in REGISTERED_PROVIDERS:
         app.add_routes(plugin.gateway_routes)

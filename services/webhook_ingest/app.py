@@ -56,6 +56,7 @@ def build_app(settings: Settings) -> FastStream:
         @broker.subscriber(
             topics.webhooks_raw,
             group_id=topics.group(f"webhook-ingest-{provider.value}"),
+            title=f"{topics.webhooks_raw}:webhook-ingest-{provider.value}",  # one AsyncAPI channel per group
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             batch=True,
