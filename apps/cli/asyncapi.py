@@ -25,13 +25,19 @@ from pydantic import BaseModel
 from apps.cli.asyncapi_topics import TopicContract, contracts_for
 from services.catalog_sync.app import build_app as build_catalog_sync
 from services.entitlement_worker.app import build_app as build_worker
+from services.telemetry.app import build_app as build_telemetry
 from services.webhook_ingest.app import build_app as build_ingest
 from shared.messaging.topics import Topics
 from shared.settings import Settings
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"
 SCHEMAS_REF = "#/components/schemas/{model}"
-CONSUMERS: tuple[Callable[[Settings], FastStream], ...] = (build_ingest, build_worker, build_catalog_sync)
+CONSUMERS: tuple[Callable[[Settings], FastStream], ...] = (
+    build_ingest,
+    build_worker,
+    build_catalog_sync,
+    build_telemetry,
+)
 
 
 def documented_settings() -> Settings:

@@ -20,7 +20,9 @@ from shared.messaging.contracts import (
     JsonHeaders,
     RawDeliveryBody,
     RawDeliveryHeaders,
+    TelemetryHeaders,
 )
+from shared.messaging.telemetry import TelemetryEvent
 from shared.messaging.topics import Topics
 
 
@@ -106,6 +108,20 @@ def main_contracts(topics: Topics) -> list[TopicContract]:
                 "by the worker's outbox relay; catalog-sync pushes it to every provider."
             ),
             dead_lettered_by=("catalog-sync",),
+        ),
+        TopicContract(
+            topic=topics.telemetry,
+            payload=TelemetryEvent,
+            headers=TelemetryHeaders,
+            content_type=CLOUDEVENT_CONTENT_TYPE,
+            key="the user's pseudonym (the event type when the event names no user)",
+            senders=("gateway", "webhook-ingest"),
+            description=(
+                "The funnel's telemetry, best effort (docs/telemetry.md): pack views, checkouts started, "
+                "webhooks received and confirmed, invoices expired. `subject` is the user's pseudonym, "
+                "never the user id; the telemetry service rolls them up."
+            ),
+            dead_lettered_by=("telemetry",),
         ),
     ]
 

@@ -59,6 +59,7 @@ def build_app(settings: Settings) -> FastStream:
             batch=True,
             max_records=MAX_BATCH,
             batch_timeout_ms=100,
+            title=f"{topic}:{group}",  # one AsyncAPI channel per group
         )
         async def roll_up(msg: KafkaMessage) -> None:
             await each_once(msg, handle)

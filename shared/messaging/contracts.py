@@ -96,6 +96,12 @@ class CloudEventHeaders(BaseModel):
     ce_type: str
 
 
+class TelemetryHeaders(BaseModel):
+    """Telemetry is sent by ``TelemetryPublisher`` with its content type only: the id is in the value."""
+
+    content_type: Literal["application/cloudevents+json"] = Field(alias="content-type")
+
+
 class DeadLetterHeaders(BaseModel):
     """The original record's headers are kept; these are added (and dropped again by a replay)."""
 

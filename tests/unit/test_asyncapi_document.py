@@ -35,6 +35,8 @@ def test_every_service_that_consumes_has_its_receive_operation() -> None:
     assert received == [
         "billing.catalog.changes:OnCatalogChanges",
         "billing.entitlement-updates:ApplyEntitlementUpdates",
+        "billing.entitlements:telemetry-entitlements",
+        "billing.telemetry:telemetry",
         "billing.webhooks.raw:webhook-ingest-lightning",
         "billing.webhooks.raw:webhook-ingest-revenuecat",
     ]
