@@ -174,6 +174,10 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
 
+    # openapi (issue 14 §2): where /docs finds Swagger UI's assets (npm swagger-ui-dist, installed by
+    # `make setup`); empty: the checkout's .local/swagger-ui.
+    swagger_ui_dir: str = ""
+
 
 @lru_cache
 def get_settings() -> Settings:

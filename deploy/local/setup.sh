@@ -39,4 +39,10 @@ if [ ! -f "$jar_stamp" ]; then
   mvn -B -q -f "$pom" package
   touch "$jar_stamp"
 fi
+# The gateway's /docs page serves Swagger UI from here (services/gateway/api_docs.py), never from a CDN.
+swagger_ui="$REPO_ROOT/.local/swagger-ui"
+if [ ! -f "$swagger_ui/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ]; then
+  echo "setup: installing Swagger UI's assets (npm swagger-ui-dist)"
+  npm install -s --no-audit --no-fund --prefix "$swagger_ui" swagger-ui-dist@5.35.0 >/dev/null
+fi
 echo "setup: done"

@@ -1,0 +1,144 @@
+"""An OpenAPI 3.1 document built from a table of operations and the pydantic models they name.
+
+Each ``Operation`` pairs one route (method + aiohttp pattern) with its parameters, request model
+and answers; ``openapi_document`` turns the table into the document, every model's JSON schema
+under ``components/schemas`` (pydantic's ``models_json_schema``), so the document cannot drift
+from the models the handlers validate and serialise with.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+JSON = "application/json"
+Schema = dict[str, Any]
+ModelRef = tuple[type[BaseModel], JsonSchemaMode]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: Literal["path", "query", "header"]
+    schema: Schema = field(default_factory=lambda: {"type": "string"})
+    description: str = ""
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One documented status: its body (a model, a raw schema, or none) and response headers."""
+
+    description: str
+    # One model, or several the body may be any one of.
+    model: type[BaseModel] | tuple[type[BaseModel], ...] | None = None
+    schema: Schema | None = None
+    content_type: str = JSON
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    tag: str
+    answers: Mapping[int, Answer]
+    parameters: Sequence[Parameter] = ()
+    body: type[BaseModel] | None = None
+    body_schema: Schema | None = None
+    # Names of security schemes, any one of which admits the call; empty: public.
+    security: Sequence[str] = ()
+
+
+def answer_mode(model: type[BaseModel]) -> JsonSchemaMode:
+    """How an answer's model is described: as it serialises, unless a wrapping model serialiser
+    (``SeedShape``'s, which adds today's names beside the seed's) hides its fields from pydantic's
+    serialisation schema; its fields are then the validation schema's (aliases, the names written)."""
+    return "validation" if model.__pydantic_decorators__.model_serializers else "serialization"
+
+
+def _models(operations: Sequence[Operation]) -> list[ModelRef]:
+    wanted: dict[ModelRef, None] = {}
+    for op in operations:
+        if op.body is not None:
+            wanted[(op.body, "validation")] = None
+        for answer in op.answers.values():
+            for model in _answer_models(answer):
+                wanted[(model, answer_mode(model))] = None
+    return list(wanted)
+
+
+def _answer_models(answer: Answer) -> tuple[type[BaseModel], ...]:
+    if answer.model is None:
+        return ()
+    return answer.model if isinstance(answer.model, tuple) else (answer.model,)
+
+
+def _content(schema: Schema, content_type: str) -> dict[str, Any]:
+    return {content_type: {"schema": schema}}
+
+
+def _answer(answer: Answer, refs: Mapping[ModelRef, Schema]) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": answer.description}
+    schemas = [refs[(model, answer_mode(model))] for model in _answer_models(answer)]
+    schema = (schemas[0] if len(schemas) == 1 else {"anyOf": schemas}) if schemas else answer.schema
+    if schema is not None:
+        out["content"] = _content(schema, answer.content_type)
+    if answer.headers:
+        out["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}} for name, text in answer.headers.items()
+        }
+    return out
+
+
+def _operation(op: Operation, refs: Mapping[ModelRef, Schema]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "operationId": f"{op.method.lower()}{op.path.replace('/', '_').replace('{', '').replace('}', '')}",
+        "summary": op.summary,
+        "tags": [op.tag],
+        "security": [{name: []} for name in op.security],
+        "responses": {str(status): _answer(a, refs) for status, a in sorted(op.answers.items())},
+    }
+    if op.parameters:
+        out["parameters"] = [
+            {
+                "name": p.name,
+                "in": p.location,
+                "required": p.required or p.location == "path",
+                "description": p.description,
+                "schema": p.schema,
+            }
+            for p in op.parameters
+        ]
+    body = refs[(op.body, "validation")] if op.body is not None else op.body_schema
+    if body is not None:
+        out["requestBody"] = {"required": True, "content": _content(body, JSON)}
+    return out
+
+
+def openapi_document(
+    operations: Sequence[Operation],
+    *,
+    title: str,
+    version: str,
+    description: str,
+    security_schemes: Mapping[str, Schema],
+) -> dict[str, Any]:
+    models = _models(operations)
+    refs, components = models_json_schema(models, ref_template=REF_TEMPLATE)
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version, "description": description},
+        "paths": paths,
+        "components": {
+            "schemas": components.get("$defs", {}),
+            "securitySchemes": dict(security_schemes),
+        },
+    }
