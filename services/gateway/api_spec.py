@@ -8,6 +8,7 @@ when a dependency is down. The marketplace's HTML pages are not part of the API.
 """
 
 from collections.abc import Mapping, Sequence
+
 from pydantic import BaseModel
 
 from services.gateway import api_models as m
@@ -26,7 +27,12 @@ NOT_API_PREFIXES = ("/market/", "/paywall", "/docs/static")
 API_KEY_SCHEMES = ("ApiKey", "BearerToken")
 WEBHOOK_SCHEMES = ("RevenueCatAuthorization", "BTCPaySig", "StandardWebhooks")
 SECURITY_SCHEMES: dict[str, Schema] = {
-    "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "billing apikeys create"},
+    "ApiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "billing apikeys create",
+    },
     "BearerToken": {
         "type": "http",
         "scheme": "bearer",

@@ -8,7 +8,7 @@ from the models the handlers validate and serialise with.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
@@ -56,9 +56,30 @@ class Operation:
 
 def answer_mode(model: type[BaseModel]) -> JsonSchemaMode:
     """How an answer's model is described: as it serialises, unless a wrapping model serialiser
-    (``SeedShape``'s, which adds today's names beside the seed's) hides its fields from pydantic's
-    serialisation schema; its fields are then the validation schema's (aliases, the names written)."""
-    return "validation" if model.__pydantic_decorators__.model_serializers else "serialization"
+    (``SeedShape``'s, which adds today's names beside the seed's) in it or in a model it holds hides
+    fields from pydantic's serialisation schema; then as the validation schema (aliases, the names
+    written), so nested shapes are described too."""
+    return "validation" if any(_serialises_itself(m) for m in _models_in(model)) else "serialization"
+
+
+def _serialises_itself(model: type[BaseModel]) -> bool:
+    return bool(model.__pydantic_decorators__.model_serializers)
+
+
+def _models_in(model: type[BaseModel]) -> set[type[BaseModel]]:
+    """``model`` and every model its fields hold, however deeply (lists, dicts, unions)."""
+    found: set[type[BaseModel]] = set()
+    pending: list[Any] = [model]
+    while pending:
+        tp = pending.pop()
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if tp in found:
+                continue
+            found.add(tp)
+            pending.extend(f.annotation for f in tp.model_fields.values())
+        else:
+            pending.extend(get_args(tp))
+    return found
 
 
 def _models(operations: Sequence[Operation]) -> list[ModelRef]:
@@ -129,7 +150,8 @@ def openapi_document(
     security_schemes: Mapping[str, Schema],
 ) -> dict[str, Any]:
     models = _models(operations)
-    refs, components = models_json_schema(models, ref_template=REF_TEMPLATE)
+    schemas, components = models_json_schema(models, ref_template=REF_TEMPLATE)
+    refs: dict[ModelRef, Schema] = {(model, mode): schemas[(model, mode)] for model, mode in models}
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs)

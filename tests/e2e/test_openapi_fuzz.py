@@ -24,15 +24,17 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import negative_data_rejection, not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
 from sqlalchemy import text
 
+from services.gateway.api_docs import gateway_openapi
 from shared.security.api_keys import Scope
 from tests.conftest import Stack
 from tests.infra.security import create_key
@@ -42,7 +44,15 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.redis, pytest
 
 EXAMPLES = {GenerationMode.POSITIVE: 35, GenerationMode.NEGATIVE: 25}
 MIN_REQUESTS = 1000
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# Invalid input must be refused (4xx); every answer's status, content type, headers and body as documented.
+CHECKS = [
+    not_a_server_error,
+    negative_data_rejection,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 LEDGER_TABLES = ("user_entitlements", "entitlement_history")
 ADMIN_PACK_WRITES = ("/v1/admin/packs",)
 
@@ -107,7 +117,8 @@ def _note_effects(case: Any, response: requests.Response, run: Run) -> None:
 
 async def _ledger_rows(stack: Stack) -> dict[str, int]:
     async with stack.sessions() as session:
-        return {t: (await session.execute(text(f"SELECT count(*) FROM {t}"))).scalar_one() for t in LEDGER_TABLES}  # noqa: S608
+        counts = [(t, await session.execute(text(f"SELECT count(*) FROM {t}"))) for t in LEDGER_TABLES]  # noqa: S608
+    return {table: result.scalar_one() for table, result in counts}
 
 
 async def _outbox_drained(stack: Stack) -> bool:
@@ -119,8 +130,8 @@ async def _outbox_drained(stack: Stack) -> bool:
 async def test_schemathesis_finds_no_server_error_no_undocumented_answer_and_no_side_effect(
     stack: Stack, api_key: str
 ) -> None:
-    async with httpx.AsyncClient() as http:
-        document = (await http.get(f"{stack.gateway_url}/openapi.json")).json()
+    async with httpx.AsyncClient() as http:  # no key: the document is public
+        document = (await http.get(f"{stack.gateway_url}/openapi.json")).raise_for_status().json()
     schema = schemathesis.openapi.from_dict(document)
     packs_reader = await create_key(stack.sessions, frozenset({Scope.PACKS_READ}))
     user_token = await create_key(stack.sessions, frozenset({Scope.ENTITLEMENTS_READ}), user_id="fuzz-owner")
@@ -158,3 +169,18 @@ async def test_schemathesis_finds_no_server_error_no_undocumented_answer_and_no_
     ]
     assert unexplained == []
     assert await _ledger_rows(stack) == ledger_before
+
+
+async def test_the_document_and_its_page_are_served_without_a_key(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.gateway_url) as http:
+        document = await http.get("/openapi.json")
+        page = await http.get("/docs")
+        script = await http.get("/docs/static/swagger-ui-bundle.js")
+    assert document.status_code == 200
+    assert document.json() == gateway_openapi()
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert 'src="/docs/static/swagger-ui-bundle.js"' in page.text
+    # Served from the checkout (make setup), not a CDN.
+    assert script.status_code == 200
+    assert "SwaggerUIBundle" in script.text
