@@ -8,6 +8,7 @@ missing=()
 command -v java >/dev/null || missing+=(default-jdk-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v npm >/dev/null || missing+=(npm)  # Swagger UI's assets for the gateway's /docs
 [ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] || missing+=(postgresql)
 # Headless Chromium for the marketplace browser test (driven by Playwright, never a downloaded browser),
 # and an emoji font for the packs' icons in its screenshots.

@@ -20,7 +20,8 @@ DESCRIPTION = (
 )
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>HomeTryOn Billing API</title>
-<link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
+<link rel="stylesheet" href="/docs/static/swagger-ui.css">
+<link rel="icon" href="/docs/static/favicon-32x32.png"></head>
 <body><div id="swagger-ui"></div>
 <script src="/docs/static/swagger-ui-bundle.js"></script>
 <script src="/docs/static/docs-init.js"></script>
