@@ -68,6 +68,11 @@ class FeatureCheck(Open):
     granted_by: GrantedBy | None
 
 
+class LightningWebhook(Open):
+    """BTCPay Server's webhook, or Alby Hub's (Standard Webhooks): read by the lightning plugin
+    (shared/connectors/lightning/webhook.py), which takes their envelopes as they come."""
+
+
 class WebhookAccepted(Open):
     """The delivery is durably on Kafka; ``event_id`` (RevenueCat) or ``delivery_id`` (Lightning)."""
 

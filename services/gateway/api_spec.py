@@ -19,6 +19,7 @@ from services.gateway.revocations import RevokeByIdRequest, RevokeRequest
 from services.gateway.route_policy import policy_for
 from shared.catalog.model import PackSpec
 from shared.connectors.lightning.http.refunds import RefundRequest
+from shared.connectors.revenuecat.events import RevenueCatWebhook
 from shared.domain.checkout import CheckoutInput, CheckoutSession
 from shared.domain.provider import Provider
 from shared.http.openapi import Answer, Operation, Parameter, Schema
@@ -133,7 +134,7 @@ OPERATIONS: list[Operation] = [
                404: error("no webhooks for this provider", ACK_HEADERS)},
               [path("provider", "revenuecat or lightning", PROVIDERS),
                header("webhook-id", "Standard Webhooks"), header("webhook-timestamp", "Standard Webhooks")],
-              body_schema={"type": "object", "description": "the provider's own envelope"}),
+              body=(RevenueCatWebhook, m.LightningWebhook)),
     Operation("GET", "/v1/lnurl/pay/{sessionId}", "LNURL-pay payRequest (LUD-06)", "lightning",
               {200: ok((m.LnurlPayRequest, m.LnurlError), "payRequest, or LUD-06's ERROR"),
                404: ok((m.LnurlError, m.ErrorBody), "unknown checkout")},
@@ -214,7 +215,7 @@ def gateway_operations() -> Sequence[Operation]:
             security = () if policy.exempt else API_KEY_SCHEMES
         answers = _shared_answers(op) | dict(op.answers)
         completed.append(Operation(op.method, op.path, op.summary, op.tag, answers, op.parameters,
-                                   op.body, op.body_schema, security))  # fmt: skip
+                                   op.body, security))  # fmt: skip
     return completed
 
 

@@ -48,8 +48,8 @@ class Operation:
     tag: str
     answers: Mapping[int, Answer]
     parameters: Sequence[Parameter] = ()
-    body: type[BaseModel] | None = None
-    body_schema: Schema | None = None
+    # The request body's model, or several it may be any one of.
+    body: type[BaseModel] | tuple[type[BaseModel], ...] | None = None
     # Names of security schemes, any one of which admits the call; empty: public.
     security: Sequence[str] = ()
 
@@ -85,18 +85,28 @@ def _models_in(model: type[BaseModel]) -> set[type[BaseModel]]:
 def _models(operations: Sequence[Operation]) -> list[ModelRef]:
     wanted: dict[ModelRef, None] = {}
     for op in operations:
-        if op.body is not None:
-            wanted[(op.body, "validation")] = None
+        for model in _as_tuple(op.body):
+            wanted[(model, "validation")] = None
         for answer in op.answers.values():
             for model in _answer_models(answer):
                 wanted[(model, answer_mode(model))] = None
     return list(wanted)
 
 
-def _answer_models(answer: Answer) -> tuple[type[BaseModel], ...]:
-    if answer.model is None:
+def _as_tuple(
+    models: type[BaseModel] | tuple[type[BaseModel], ...] | None,
+) -> tuple[type[BaseModel], ...]:
+    if models is None:
         return ()
-    return answer.model if isinstance(answer.model, tuple) else (answer.model,)
+    return models if isinstance(models, tuple) else (models,)
+
+
+def _answer_models(answer: Answer) -> tuple[type[BaseModel], ...]:
+    return _as_tuple(answer.model)
+
+
+def _one_of_them(schemas: list[Schema]) -> Schema:
+    return schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
 
 
 def _content(schema: Schema, content_type: str) -> dict[str, Any]:
@@ -106,7 +116,7 @@ def _content(schema: Schema, content_type: str) -> dict[str, Any]:
 def _answer(answer: Answer, refs: Mapping[ModelRef, Schema]) -> dict[str, Any]:
     out: dict[str, Any] = {"description": answer.description}
     schemas = [refs[(model, answer_mode(model))] for model in _answer_models(answer)]
-    schema = (schemas[0] if len(schemas) == 1 else {"anyOf": schemas}) if schemas else answer.schema
+    schema = _one_of_them(schemas) if schemas else answer.schema
     if schema is not None:
         out["content"] = _content(schema, answer.content_type)
     if answer.headers:
@@ -135,9 +145,9 @@ def _operation(op: Operation, refs: Mapping[ModelRef, Schema]) -> dict[str, Any]
             }
             for p in op.parameters
         ]
-    body = refs[(op.body, "validation")] if op.body is not None else op.body_schema
-    if body is not None:
-        out["requestBody"] = {"required": True, "content": _content(body, JSON)}
+    bodies = [refs[(model, "validation")] for model in _as_tuple(op.body)]
+    if bodies:
+        out["requestBody"] = {"required": True, "content": _content(_one_of_them(bodies), JSON)}
     return out
 
 
