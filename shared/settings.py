@@ -197,6 +197,10 @@ class Settings(BaseSettings):
     # The admin dashboard's own session cookie (signed in with an admin API key), shorter than a user's.
     admin_dashboard_session_ttl_s: int = 3600
 
+    # openapi (issue 14 §2): where /docs finds Swagger UI's assets (npm swagger-ui-dist, installed by
+    # `make setup`); empty: the checkout's .local/swagger-ui.
+    swagger_ui_dir: str = ""
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -8,6 +8,7 @@ missing=()
 command -v java >/dev/null || missing+=(default-jdk-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v npm >/dev/null || missing+=(npm)  # Swagger UI's assets for the gateway's /docs
 [ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] || missing+=(postgresql)
 # Headless Chromium for the marketplace browser test (driven by Playwright, never a downloaded browser),
 # and an emoji font for the packs' icons in its screenshots.
@@ -54,5 +55,11 @@ if [ ! -x "$PROMTOOL" ]; then
   dpkg -x "$unpack"/prometheus_*.deb "$unpack/root"
   mkdir -p "$(dirname "$PROMTOOL")" && cp "$unpack/root/usr/bin/promtool" "$PROMTOOL"
   rm -rf "$unpack"
+fi
+# The gateway's /docs page serves Swagger UI from here (services/gateway/api_docs.py), never from a CDN.
+swagger_ui="$REPO_ROOT/.local/swagger-ui"
+if [ ! -f "$swagger_ui/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ]; then
+  echo "setup: installing Swagger UI's assets (npm swagger-ui-dist)"
+  npm install -s --no-audit --no-fund --prefix "$swagger_ui" swagger-ui-dist@5.35.0 >/dev/null
 fi
 echo "setup: done"

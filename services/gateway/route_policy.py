@@ -2,15 +2,16 @@
 
 Exempt routes authenticate otherwise (provider webhooks: their signature schemes; marketplace pages:
 their signed session cookie) or are public by protocol (LNURL-pay is fetched by any wallet; health
-probes and Prometheus scraping).
+probes and Prometheus scraping; the OpenAPI document and its page).
 """
 
 from dataclasses import dataclass
 
 from shared.security.api_keys import Scope
 
-EXEMPT_PREFIXES = ("/v1/webhooks/", "/v1/lnurl/", "/market/", "/paywall")
-EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+EXEMPT_PREFIXES = ("/v1/webhooks/", "/v1/lnurl/", "/market/", "/paywall", "/docs/")
+# The API's own description (/openapi.json, /docs) is public: it holds no secret.
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"})
 
 # (method, route pattern) → scope. Patterns are aiohttp's canonical resource paths.
 ROUTE_SCOPES: dict[tuple[str, str], Scope] = {
