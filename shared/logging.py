@@ -69,6 +69,7 @@ def configure_logging(settings: Settings) -> None:
     root.handlers = [h for h in root.handlers if not isinstance(h, _StructlogHandler)] + [handler]
     root.setLevel(settings.log_level)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    logging.captureWarnings(True)  # Python's warnings too, so every line has the one format
     # FastStream's application logger was given a handler and formatter of its own at import.
     faststream_app = logging.getLogger("faststream")
     faststream_app.handlers.clear()

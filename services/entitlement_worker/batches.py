@@ -42,9 +42,14 @@ async def apply_record_batch(
             announced()
 
     try:
-        # The transaction's span joins the first update's trace and links every other's.
-        with consuming_batch(records[0].topic, [r.headers for r in records]):
+        # The transaction's span and log line join the first update's trace and request id; the span
+        # links every other update's trace.
+        with (
+            bound_request_id(records[0].headers),
+            consuming_batch(records[0].topic, [r.headers for r in records]),
+        ):
             await retry_transient_failures(apply_all, topic=records[0].topic, settings=settings)
+            log.info("entitlement_batch_applied", updates=len(records))
         MESSAGES_PROCESSED.labels(records[0].topic, "ok").inc(len(records))
         return
     except Exception as exc:
