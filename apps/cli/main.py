@@ -63,12 +63,14 @@ def serve(service: Service) -> None:
     settings = get_settings()
     if service is Service.GATEWAY:
         from services.gateway.app import build_app as build_gateway
+        from shared.observability.request_context import AccessLogger
 
         web.run_app(
             build_gateway(settings),
             host=settings.gateway_host,
             port=settings.gateway_port,
             print=None,
+            access_log_class=AccessLogger,  # structured, with the request id
         )
         return
     if service is Service.INGEST:

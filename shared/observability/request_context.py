@@ -1,10 +1,13 @@
 """The gateway's outermost middleware: one request id and, when tracing is on, one server span per
-request; both reach every log line the request causes (structlog contextvars, shared/logging.py)."""
+request; both reach every log line the request causes (structlog contextvars, shared/logging.py).
+The access log line, written after the middleware is done, reads the id off the response."""
 
+import logging
 from collections.abc import Awaitable, Callable
 
 import structlog
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -42,3 +45,20 @@ async def _traced(request: web.Request, handler: Handler) -> web.StreamResponse:
         if response.status >= 500:
             span.set_status(Status(StatusCode.ERROR))
         return response
+
+
+class AccessLogger(AbstractAccessLogger):
+    """One structured line per request (``web.run_app(access_log_class=...)``): the route's path
+    without its query string, the status, the time taken and the request id."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        if not self.logger.isEnabledFor(logging.INFO):
+            return
+        structlog.get_logger(self.logger.name).info(
+            "http_request",
+            method=request.method,
+            path=request.path,
+            status=response.status,
+            duration_ms=round(time * 1000, 1),
+            request_id=response.headers.get(REQUEST_ID_HEADER),
+        )

@@ -3,8 +3,9 @@
 Configured only by the standard ``OTEL_*`` variables. Tracing is on when ``OTEL_TRACES_EXPORTER``
 names an exporter (``otlp``, ``console``) or an OTLP endpoint is set (``OTEL_EXPORTER_OTLP_ENDPOINT``,
 ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``); ``OTEL_SDK_DISABLED=true`` or ``OTEL_TRACES_EXPORTER=none``
-turn it off. Off, nothing of the SDK is imported: the API's no-op tracer stays in place, no exporter
-thread runs, and the helpers below return at once (no span, no header).
+turn it off. Off, neither the tracing SDK nor an exporter or instrumentation is imported: the API's
+no-op tracer stays in place, no exporter thread runs, and the helpers below return at once (no span,
+no header).
 
 The context crosses Kafka as W3C ``traceparent``/``tracestate`` headers: the producers are plain
 aiokafka producers (shared/messaging), so the global propagator injects into the record headers and

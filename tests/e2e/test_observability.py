@@ -194,6 +194,8 @@ async def test_every_log_line_is_json_and_one_webhooks_lines_name_its_request_an
     assert len(accepted) == 1 and accepted[0]["trace_id"] == webhook.trace_id
     request_id = accepted[0]["request_id"]
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)  # made by the gateway: the sandbox sent none
+    access = [line for line in lines_of("gateway", "http_request") if line["request_id"] == request_id]
+    assert [(line["path"], line["status"]) for line in access] == [("/v1/webhooks/revenuecat", 200)]
 
     confirmed = [
         line
