@@ -12,7 +12,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.bootstrap import command_runtime
-from shared.connectors.registry import raw_payload_columns, secret_specs
+from shared.connectors.registry import provider_dedupe_rows, raw_payload_columns, secret_specs
 from shared.db.pruning import SpentRowRetention
 from shared.db.unit_of_work import unit_of_work
 from shared.messaging.audit_anchors import read_latest_anchor
@@ -214,7 +214,7 @@ def run_retention_job(
                 raw_days if raw_days is not None else settings.raw_payload_retention_days,
                 audit_days if audit_days is not None else settings.audit_details_retention_days,
                 _actor(),
-                spent_rows=SpentRowRetention.from_settings(settings),
+                spent_rows=SpentRowRetention.from_settings(settings, provider_dedupe_rows()),
             )
         )
     )

@@ -24,10 +24,12 @@ fi
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
-stamp="$VENV/.installed-$(sha256sum "$REPO_ROOT/pyproject.toml" | cut -c1-16)"
+stamp="$VENV/.installed-$(cat "$REPO_ROOT/pyproject.toml" "$REPO_ROOT/sdk/pyproject.toml" | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   "$VENV/bin/pip" install -q --upgrade pip
   "$VENV/bin/pip" install -q -e "$REPO_ROOT[dev]"
+  # The client SDK (sdk/, distribution hometryon-billing-client): its own package, used by the tests.
+  "$VENV/bin/pip" install -q -e "$REPO_ROOT/sdk"
   touch "$stamp"
 fi
 
