@@ -26,7 +26,8 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         except web.HTTPException as exc:  # raised past the error middleware: still name the request
             exc.headers[REQUEST_ID_HEADER] = request_id
             raise
-    response.headers[REQUEST_ID_HEADER] = request_id
+    if not response.prepared:  # a streamed response has sent its headers already
+        response.headers[REQUEST_ID_HEADER] = request_id
     return response
 
 
