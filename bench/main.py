@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from apps.cli.progress import working
 from apps.stack.processes import REPO_ROOT
 from bench.pipeline import EventWatcher, run_pipeline
 from bench.raw_bounds import kafka_round_trip, postgres_transactions
@@ -145,9 +146,10 @@ class Runner:
             flush=True,
         )
         self.last_pairs[name] = workload.pairs
-        outcome = await run_pipeline(
-            self.stack, self.watcher, workload, concurrency=self.args.concurrency, rate_per_s=rate
-        )
+        with working(f"[bench] {name}: {len(workload.bodies)} webhooks through the stack"):
+            outcome = await run_pipeline(
+                self.stack, self.watcher, workload, concurrency=self.args.concurrency, rate_per_s=rate
+            )
         print(
             f"[bench] {name}: {outcome['webhooks_completed_per_s']} webhooks/s, "
             f"p99 {outcome['latency']['p99_ms']} ms, correct={outcome['correctness']['ok']}",

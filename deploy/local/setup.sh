@@ -41,4 +41,18 @@ if [ ! -f "$jar_stamp" ]; then
   mvn -B -q -f "$pom" package
   touch "$jar_stamp"
 fi
+# promtool checks deploy/prometheus (tests/unit/test_observability_files.py): taken out of Debian's
+# prometheus package without installing it, so no Prometheus server is started on this machine.
+PROMTOOL="$REPO_ROOT/.local/bin/promtool"
+if [ ! -x "$PROMTOOL" ]; then
+  echo "setup: extracting promtool from Debian's prometheus package"
+  unpack="$(mktemp -d)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  # A fresh machine may have no package lists yet: fetch them once if the download needs them.
+  (cd "$unpack" && apt-get download -qq prometheus 2>/dev/null) \
+    || { $SUDO apt-get update -qq && (cd "$unpack" && apt-get download -qq prometheus 2>/dev/null); }
+  dpkg -x "$unpack"/prometheus_*.deb "$unpack/root"
+  mkdir -p "$(dirname "$PROMTOOL")" && cp "$unpack/root/usr/bin/promtool" "$PROMTOOL"
+  rm -rf "$unpack"
+fi
 echo "setup: done"

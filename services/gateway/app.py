@@ -6,6 +6,7 @@ from aiohttp import web
 
 from services.gateway import (
     admin,
+    asyncapi,
     checkout,
     entitlements,
     features,
@@ -46,6 +47,7 @@ def build_app(settings: Settings) -> web.Application:
     app.add_routes(revocations.routes)
     app.add_routes(receipts.routes)
     app.add_routes(health.routes)
+    app.add_routes(asyncapi.routes)
     # Every provider's routes are served; a provider not configured here answers them with a 422.
     for plugin in REGISTERED_PROVIDERS:
         app.add_routes(plugin.gateway_routes)
@@ -65,6 +67,7 @@ def build_app(settings: Settings) -> web.Application:
             connectors=runtime.connectors,
             checkout_idempotency=IdempotencyStore(runtime.sessions, "checkout"),
             feature_cache=FeatureCache(runtime.redis, settings.namespace),
+            telemetry=runtime.telemetry,
         )
         app[GATEWAY_RUNTIME] = GatewayRuntime(
             settings, runtime.topics, runtime.producer, runtime.sessions, runtime.connectors

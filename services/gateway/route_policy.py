@@ -23,6 +23,8 @@ ROUTE_SCOPES: dict[tuple[str, str], Scope] = {
 }
 # User-token routes whose path names no user: the handler narrows the answer to the token's user.
 OWNER_CHECKED_BY_HANDLER = frozenset({("GET", "/v1/receipts/{purchaseReference}")})
+# Generated documents, public: the AsyncAPI document of the topics (services/gateway/asyncapi.py).
+PUBLIC_DOCUMENTS = frozenset({"/asyncapi.json"})
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class RoutePolicy:
 
 
 def policy_for(method: str, pattern: str) -> RoutePolicy:
-    if pattern in EXEMPT_PATHS or pattern.startswith(EXEMPT_PREFIXES):
+    if pattern in EXEMPT_PATHS or pattern in PUBLIC_DOCUMENTS or pattern.startswith(EXEMPT_PREFIXES):
         return RoutePolicy(exempt=True, scope=Scope.ADMIN)
     key = ("GET" if method == "HEAD" else method, pattern)
     return RoutePolicy(

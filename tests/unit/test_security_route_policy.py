@@ -20,6 +20,7 @@ def test_only_provider_webhooks_lnurl_probes_and_marketplace_pages_are_exempt() 
     exempt = {pattern for method, pattern in gateway_routes() if policy_for(method, pattern).exempt}
     # Marketplace pages authenticate with their signed session cookie (services/marketplace/).
     allowed = ("/v1/webhooks/", "/v1/lnurl/", "/healthz", "/readyz", "/metrics", "/market/", "/paywall")
+    allowed += ("/asyncapi.json",)  # a generated document, no data
     assert exempt and all(pattern.startswith(allowed) for pattern in exempt)
 
 

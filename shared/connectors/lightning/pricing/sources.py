@@ -7,6 +7,7 @@ from typing import Protocol
 import httpx
 
 from shared.domain.errors import ProviderError
+from shared.observability.provider_calls import provider_call
 
 
 class RateSource(Protocol):
@@ -25,7 +26,11 @@ class BtcpayRateSource:
     async def btc_price(self, currency: str) -> Decimal:
         pair = f"BTC_{currency.upper()}"
         try:
-            response = await self._http.get(self._url, params={"currencyPair": pair}, headers=self._headers)
+            with provider_call("price_oracle", "GET") as call:
+                response = await self._http.get(
+                    self._url, params={"currencyPair": pair}, headers=self._headers
+                )
+                call.answered(response.status_code)
         except httpx.TransportError as exc:
             raise ProviderError("price-oracle", f"rate source unreachable: {exc}", retryable=True) from exc
         if response.status_code != 200:
@@ -50,7 +55,9 @@ class CoingeckoRateSource:
     async def btc_price(self, currency: str) -> Decimal:
         vs = currency.lower()
         try:
-            response = await self._http.get(self._url, params={"ids": "bitcoin", "vs_currencies": vs})
+            with provider_call("price_oracle", "GET") as call:
+                response = await self._http.get(self._url, params={"ids": "bitcoin", "vs_currencies": vs})
+                call.answered(response.status_code)
         except httpx.TransportError as exc:
             raise ProviderError("price-oracle", f"rate source unreachable: {exc}", retryable=True) from exc
         if response.status_code != 200:
