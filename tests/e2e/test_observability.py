@@ -60,6 +60,8 @@ async def traced(stack: Stack, run_id: str) -> AsyncIterator[TracedStack]:
             "namespace": namespace,
             "database_url": database_url(database),
             "gateway_port": free_port(),
+            "ingest_metrics_port": free_port(),  # beside the session's own consumers
+            "worker_metrics_port": free_port(),
             "lightning_poll_enabled": False,
         }
         settings = stack.settings.model_copy(update=overrides)
