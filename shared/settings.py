@@ -172,7 +172,7 @@ class Settings(BaseSettings):
     # (`billing up` and the test stack); empty in production, where the paywall sends buyers to the store.
     marketplace_revenuecat_sandbox_url: str = ""
 
-    log_format: Literal["console", "json"] = "console"
+    log_format: Literal["auto", "console", "json"] = "auto"  # auto: JSON unless stderr is a TTY
     log_level: str = "INFO"
 
     # Metrics (issue 14 §5, docs/runbook.md). Each consumer serves Prometheus on its own port, so the

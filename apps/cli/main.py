@@ -26,6 +26,7 @@ from apps.cli.stack_env import load_beside_running_stack
 from apps.cli.status import status
 from shared.connectors.registry import REGISTERED_PROVIDERS
 from shared.db.migrate import upgrade_to_heads
+from shared.logging import configure_logging
 from shared.messaging.topics import ensure_topics
 from shared.observability.metrics_server import serve_metrics
 from shared.settings import Settings, get_settings
@@ -66,14 +67,17 @@ class Service(StrEnum):
 def serve(service: Service) -> None:
     """Run one service in the foreground."""
     settings = get_settings()
+    configure_logging(settings)  # before the first line (the metrics server's): one format for all
     if service is Service.GATEWAY:
         from services.gateway.app import build_app as build_gateway
+        from shared.observability.request_context import AccessLogger
 
         web.run_app(
             build_gateway(settings),
             host=settings.gateway_host,
             port=settings.gateway_port,
             print=None,
+            access_log_class=AccessLogger,  # structured, with the request id
         )
         return
     if service is Service.INGEST:

@@ -28,7 +28,7 @@ from services.catalog_sync.reconcile import reconcile
 from services.catalog_sync.runner import SyncRunner
 from shared.bootstrap import bootstrap
 from shared.connectors.registry import secret_specs
-from shared.logging import configure_logging
+from shared.logging import broker_logger, configure_logging
 from shared.messaging.processing import consumer_records, dead_letter, process_or_dead_letter
 from shared.messaging.topics import ensure_topics
 from shared.observability.backlog_gauges import BacklogGauges
@@ -42,7 +42,7 @@ def build_app(settings: Settings) -> FastStream:
     configure_logging(settings)
     runtime = bootstrap(settings, pool_size=2)
     topics, sessions = runtime.topics, runtime.sessions
-    broker = KafkaBroker(settings.kafka_bootstrap)
+    broker = KafkaBroker(settings.kafka_bootstrap, logger=broker_logger())
     catalogs = build_provider_catalogs(runtime.provider_resources)
     producer = runtime.producer  # dead letters
 

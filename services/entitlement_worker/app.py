@@ -12,11 +12,12 @@ from shared.connectors.registry import provider_dedupe_rows, raw_payload_columns
 from shared.db.engine import create_engine, session_factory
 from shared.domain.provider import Provider
 from shared.entitlement_cache import FeatureCache
-from shared.logging import configure_logging
+from shared.logging import broker_logger, configure_logging
 from shared.messaging.outbox_relay import OutboxRelay
 from shared.messaging.processing import consumer_records
 from shared.messaging.producer import create_producer
 from shared.messaging.topics import Topics, ensure_topics
+from shared.observability.tracing import configure_tracing
 from shared.redis_client import create_redis
 from shared.security.audit_sealer import AuditSealer
 from shared.security.retention import RetentionSchedule
@@ -29,8 +30,9 @@ MAX_BATCH = 100
 
 def build_app(settings: Settings) -> FastStream:
     configure_logging(settings)
+    configure_tracing("entitlement-worker")
     topics = Topics(settings.namespace)
-    broker = KafkaBroker(settings.kafka_bootstrap)
+    broker = KafkaBroker(settings.kafka_bootstrap, logger=broker_logger())
     producer = create_producer(settings)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)

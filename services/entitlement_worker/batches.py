@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.entitlement_worker.apply_updates import apply_update_batch, apply_update_message
 from shared.messaging.processing import process_or_dead_letter, retry_transient_failures
 from shared.observability.metrics import MESSAGES_PROCESSED
+from shared.observability.request_ids import bound_request_id
+from shared.observability.tracing import consuming, consuming_batch
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -40,7 +42,14 @@ async def apply_record_batch(
             announced()
 
     try:
-        await retry_transient_failures(apply_all, topic=records[0].topic, settings=settings)
+        # The transaction's span and log line join the first update's trace and request id; the span
+        # links every other update's trace.
+        with (
+            bound_request_id(records[0].headers),
+            consuming_batch(records[0].topic, [r.headers for r in records]),
+        ):
+            await retry_transient_failures(apply_all, topic=records[0].topic, settings=settings)
+            log.info("entitlement_batch_applied", updates=len(records))
         MESSAGES_PROCESSED.labels(records[0].topic, "ok").inc(len(records))
         return
     except Exception as exc:
@@ -51,4 +60,5 @@ async def apply_record_batch(
             if await apply_update_message(sessions, record.value or b"", entitlements_topic):
                 announced()
 
-        await process_or_dead_letter([record], work, producer=producer, settings=settings)
+        with bound_request_id(record.headers), consuming(record.topic, record.headers):
+            await process_or_dead_letter([record], work, producer=producer, settings=settings)

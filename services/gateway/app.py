@@ -28,6 +28,8 @@ from shared.connectors.registry import REGISTERED_PROVIDERS, configured_provider
 from shared.entitlement_cache import FeatureCache
 from shared.logging import configure_logging
 from shared.messaging.topics import ensure_topics
+from shared.observability.request_context import request_context
+from shared.observability.tracing import configure_tracing
 from shared.settings import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -35,6 +37,7 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def build_app(settings: Settings) -> web.Application:
     configure_logging(settings)
+    configure_tracing("gateway")
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY_BYTES)
     app.add_routes(webhooks.routes)
     app.add_routes(entitlements.routes)
@@ -77,6 +80,7 @@ def build_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(resources)
     install_security(app, settings)  # after resources: it uses the gateway's Redis
     install_marketplace(app, settings)  # after security: its session cookie uses the secret provider
+    app.middlewares.insert(0, request_context)  # outermost: the request id and span cover everything
     for plugin in configured_providers(settings).values():
         app.cleanup_ctx.extend(plugin.gateway_tasks())
     return app

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.telemetry.handlers import entitlement_event_of, roll_up_entitlement, roll_up_telemetry
 from shared.bootstrap import bootstrap
 from shared.db.unit_of_work import unit_of_work
-from shared.logging import configure_logging
+from shared.logging import broker_logger, configure_logging
 from shared.messaging.processing import consumer_records, process_or_dead_letter
 from shared.messaging.telemetry import telemetry_event_of
 from shared.messaging.topics import ensure_topics
@@ -31,7 +31,7 @@ def build_app(settings: Settings) -> FastStream:
     configure_logging(settings)
     runtime = bootstrap(settings, pool_size=2)
     topics = runtime.topics
-    broker = KafkaBroker(settings.kafka_bootstrap)
+    broker = KafkaBroker(settings.kafka_bootstrap, logger=broker_logger())
     pseudonyms = Pseudonymizer(runtime.secrets)
 
     async def each_once(msg: KafkaMessage, handle: RecordHandler) -> None:

@@ -15,11 +15,13 @@ from services.webhook_ingest.context import IngestContext
 from services.webhook_ingest.normalize_webhooks import updates_from_delivery
 from shared.bootstrap import bootstrap
 from shared.domain.provider import Provider
-from shared.logging import configure_logging
+from shared.logging import broker_logger, configure_logging
 from shared.messaging.processing import consumer_records, each_in_key_order, process_or_dead_letter
 from shared.messaging.raw_deliveries import provider_named_by, raw_delivery_of
 from shared.messaging.telemetry import TelemetryType
 from shared.messaging.topics import ensure_topics
+from shared.observability.request_ids import bound_request_id
+from shared.observability.tracing import configure_tracing, consuming
 from shared.settings import Settings
 
 # Deliveries taken per poll, and confirmed at once: the provider re-reads overlap instead of queueing,
@@ -31,9 +33,10 @@ CONCURRENT_CONFIRMATIONS = 8
 
 def build_app(settings: Settings) -> FastStream:
     configure_logging(settings)
+    configure_tracing("webhook-ingest")
     runtime = bootstrap(settings, pool_size=5)
     topics, producer = runtime.topics, runtime.producer
-    broker = KafkaBroker(settings.kafka_bootstrap)
+    broker = KafkaBroker(settings.kafka_bootstrap, logger=broker_logger())
     ctx = IngestContext(runtime)
 
     def subscribe(provider: Provider, *, takes_unreadable: bool) -> None:
@@ -50,8 +53,10 @@ def build_app(settings: Settings) -> FastStream:
                 _confirmed(record, [update.update_id for update in updates])
 
             # Outages (Postgres, Kafka, a retryable ProviderError) are retried until they pass; bad
-            # input is dead-lettered (shared/messaging/processing.py).
-            await process_or_dead_letter([record], work, producer=producer, settings=settings)
+            # input is dead-lettered (shared/messaging/processing.py). The span and the log lines
+            # carry the webhook's trace and request id (record headers).
+            with bound_request_id(record.headers), consuming(record.topic, record.headers):
+                await process_or_dead_letter([record], work, producer=producer, settings=settings)
 
         @broker.subscriber(
             topics.webhooks_raw,

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from shared.observability.tracing import trace_engine
+
 # Every wait on Postgres is bounded, so a hung query, a lock held by a stuck session or a dead
 # server fails (and is retried as transient, shared/messaging/failures.py) instead of holding a
 # consumer or a request forever. The server cancels first (statement_timeout), cleanly; the
@@ -21,7 +23,7 @@ COMMAND_TIMEOUT_S = 40.0
 
 
 def create_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         database_url,
         pool_size=pool_size,
         pool_pre_ping=True,
@@ -34,6 +36,8 @@ def create_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
             },
         },
     )
+    trace_engine(engine)  # statement spans when tracing is on (shared/observability/tracing.py)
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

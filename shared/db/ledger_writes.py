@@ -9,6 +9,8 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.observability.tracing import current_traceparent
+
 
 def erased_event_id_sql(expression: str) -> str:
     """SQL for the form an erasure leaves a claimed event id in: ``erased:`` and its SHA-256.
@@ -41,8 +43,9 @@ UPSERT_ENTITLEMENTS = text(
 )
 # WITH ORDINALITY + ORDER BY: the outbox's identity ``seq`` follows the order the events happened in.
 INSERT_OUTBOX = text(
-    "INSERT INTO outbox (id, topic, key, event_type, payload, attempts) "
-    "SELECT id, topic, key, event_type, CAST(payload AS jsonb), 0 FROM unnest(CAST(:ids AS uuid[]), "
+    "INSERT INTO outbox (id, topic, key, event_type, payload, attempts, traceparent) "
+    "SELECT id, topic, key, event_type, CAST(payload AS jsonb), 0, CAST(:traceparent AS text) "
+    "FROM unnest(CAST(:ids AS uuid[]), "
     "CAST(:topics AS text[]), CAST(:keys AS text[]), CAST(:types AS text[]), CAST(:payloads AS text[])) "
     "WITH ORDINALITY AS o(id, topic, key, event_type, payload, n) ORDER BY n"
 )
@@ -152,6 +155,7 @@ async def insert_outbox(session: AsyncSession, events: Sequence[OutboxEvent]) ->
             "keys": [e.key for e in events],
             "types": [e.event_type for e in events],
             "payloads": [orjson.dumps(e.payload).decode() for e in events],
+            "traceparent": current_traceparent(),  # the batch's span: its first update's trace
         },
     )
 

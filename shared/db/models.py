@@ -123,6 +123,8 @@ class Outbox(Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # W3C trace context of the writing transaction (null when tracing is off): the relay's publish joins it.
+    traceparent: Mapped[str | None] = mapped_column(String(55))
 
 
 class CheckoutSessionRecord(Base):

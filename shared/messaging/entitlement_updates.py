@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaProducer
 
 from shared.domain.entitlements import EntitlementUpdate
+from shared.observability.request_ids import request_id_headers
+from shared.observability.tracing import producing
 
 CONTENT_TYPE_JSON = ("content-type", b"application/json")
 
@@ -17,14 +19,17 @@ class EntitlementUpdatePublisher:
 
     async def publish(self, updates: Sequence[EntitlementUpdate]) -> None:
         """Send every update, then await every ack (the caller commits its own input after this)."""
-        deliveries = [
-            await self._producer.send(
-                self._topic,
-                value=update.model_dump_json(by_alias=False).encode(),
-                key=update.user_id.encode(),
-                headers=[CONTENT_TYPE_JSON],
-            )
-            for update in updates
-        ]
+        deliveries = []
+        for update in updates:
+            # The span covers the hand-over to the producer; each record carries the caller's trace.
+            with producing(self._topic) as trace_headers:
+                deliveries.append(
+                    await self._producer.send(
+                        self._topic,
+                        value=update.model_dump_json(by_alias=False).encode(),
+                        key=update.user_id.encode(),
+                        headers=[CONTENT_TYPE_JSON, *trace_headers, *request_id_headers()],
+                    )
+                )
         for delivery in deliveries:
             await delivery

@@ -41,6 +41,7 @@ from shared.domain.cloudevents import CLOUDEVENT_CONTENT_TYPE
 from shared.messaging.failures import Failure, classify_failure
 from shared.messaging.published_tail import ids_on_topic_tails, ids_on_topics_since
 from shared.observability.metrics import OUTBOX_PUBLISHED
+from shared.observability.tracing import continuing, producing
 
 log = structlog.get_logger(__name__)
 RELAY_LOCK_KEY = 0x6269_6C6C  # "bill": one relay per database
@@ -260,17 +261,20 @@ class OutboxRelay:
     async def _publish(self, row: Outbox) -> None:
         if not await self._partitions_if_any(row.topic):
             raise LookupError(f"topic {row.topic!r} not found within {self._topic_wait_s}s")
-        delivery = await self._producer.send(
-            row.topic,
-            value=orjson.dumps(row.payload),
-            key=row.key.encode(),
-            headers=[
-                ("content-type", CLOUDEVENT_CONTENT_TYPE.encode()),
-                ("ce_id", str(row.id).encode()),
-                ("ce_type", row.event_type.encode()),
-            ],
-        )
-        await delivery
+        # The publish joins the trace of the transaction that wrote the row (its webhook's).
+        with continuing(row.traceparent), producing(row.topic) as trace_headers:
+            delivery = await self._producer.send(
+                row.topic,
+                value=orjson.dumps(row.payload),
+                key=row.key.encode(),
+                headers=[
+                    ("content-type", CLOUDEVENT_CONTENT_TYPE.encode()),
+                    ("ce_id", str(row.id).encode()),
+                    ("ce_type", row.event_type.encode()),
+                    *trace_headers,
+                ],
+            )
+            await delivery
 
     def _record_outcomes(self, published: list[Outbox], failed: list[tuple[Outbox, BaseException]]) -> None:
         for row in published:

@@ -12,6 +12,8 @@ from aiokafka.structs import ConsumerRecord
 from pydantic import BaseModel, ConfigDict
 
 from shared.domain.provider import Provider
+from shared.observability.request_ids import request_id_headers
+from shared.observability.tracing import producing
 
 
 class RawDeliveryHeader:
@@ -46,7 +48,9 @@ async def publish_raw_delivery(producer: AIOKafkaProducer, topic: str, delivery:
     ]
     if delivery.source:
         headers.append((RawDeliveryHeader.SOURCE, delivery.source.encode()))
-    await producer.send_and_wait(topic, value=delivery.body, key=delivery.key, headers=headers)
+    with producing(topic) as trace_headers:
+        headers += [*trace_headers, *request_id_headers()]
+        await producer.send_and_wait(topic, value=delivery.body, key=delivery.key, headers=headers)
 
 
 def provider_named_by(record: ConsumerRecord[bytes, bytes]) -> Provider | None:

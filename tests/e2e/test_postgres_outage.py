@@ -104,7 +104,8 @@ async def test_webhooks_during_a_postgres_outage_are_applied_after_it_and_none_i
                     await rc.wait_delivered(event["id"])
                 # The consumers did meet the outage (more retries than the old bound allowed) ...
                 retries = stack.settings.max_processing_attempts + 1
-                await _wait_for_log_lines(consumer_logs, "failure=transient", retries, timeout_s=OUTAGE_S * 3)
+                needle = '"failure": "transient"'  # the services log JSON (stderr is no TTY)
+                await _wait_for_log_lines(consumer_logs, needle, retries, timeout_s=OUTAGE_S * 3)
                 # ... and it lasts long enough to matter (a fault's duration, not a wait for a condition).
                 await asyncio.sleep(max(0.0, OUTAGE_S - (asyncio.get_running_loop().time() - outage_started)))
                 await postgres_proxy.open()
