@@ -10,7 +10,8 @@ from services.catalog_sync.reconcile import SyncOutcome, reconcile
 from shared.bootstrap import command_runtime
 from shared.catalog.errors import CatalogError
 from shared.catalog.file import CatalogFile, locate_issues, parse_catalog
-from shared.db.catalog_write import PackChange, write_wanted_packs
+from shared.db.catalog_changes import PackChange
+from shared.db.catalog_write import write_wanted_packs
 from shared.db.unit_of_work import unit_of_work
 from shared.settings import get_settings
 
