@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import httpx
 import typer
 from aiohttp import web
+from pydantic import ValidationError
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,6 +22,7 @@ from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.packs import MicroSaasPack
 from shared.domain.provider import Provider
 from shared.domain.reconciliation import ProviderTruth
+from shared.http.errors import first_problem
 from shared.messaging.entitlement_updates import EntitlementUpdatePublisher
 from shared.messaging.raw_deliveries import RawDelivery
 from shared.security.personal_data import PersonalDataTable
@@ -67,6 +69,12 @@ class WebhookRejected(Exception):
         self.code = code
         self.message = message
         self.field = field
+
+    @classmethod
+    def unreadable(cls, exc: ValidationError) -> "WebhookRejected":
+        """A body that does not parse as the provider's webhook: 400 naming its first problem."""
+        message, field = first_problem(exc)
+        return cls(400, "invalid_webhook", message, field or None)
 
 
 @dataclass(frozen=True)

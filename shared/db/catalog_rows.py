@@ -8,7 +8,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.catalog.file import pack_id_for
 from shared.catalog.resolve import ResolvedPack
 from shared.db.catalog_changes import ChangeKind, PackChange
 from shared.db.catalog_models import BundleItem, BundlePricing, CatalogFileMembership
@@ -18,12 +17,16 @@ from shared.db.models import BillingCatalog, BillingCatalogProvider
 
 
 async def write_pack(
-    session: AsyncSession, stored: StoredPack | None, pack: ResolvedPack, catalog_name: str | None
+    session: AsyncSession,
+    stored: StoredPack | None,
+    pack: ResolvedPack,
+    catalog_name: str | None,
+    new_id: uuid.UUID,
 ) -> PackChange | None:
-    """Make the stored ``pack`` what is wanted; None when it already was."""
+    """Make the stored ``pack`` what is wanted (created with ``new_id``); None when it already was."""
     want = resolved_values(pack)
     if stored is None:
-        pack_id = pack_id_for(pack.slug)
+        pack_id = new_id
         session.add(BillingCatalog(id=pack_id, slug=pack.slug, **want.columns))
         await session.flush()
         await _write_listings(session, pack_id, want, None)

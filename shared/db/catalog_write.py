@@ -7,12 +7,14 @@ The rows of one pack are written by ``catalog_rows.py`` (compared as ``catalog_v
 them); what changed and its event are ``catalog_changes.py``.
 """
 
+import uuid
 from collections.abc import Mapping
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.catalog.errors import CatalogError, CatalogIssue
+from shared.catalog.file import pack_id_for
 from shared.catalog.model import PackSpec
 from shared.catalog.resolve import ResolvedPack, resolve_catalog
 from shared.db.catalog_changes import PackChange, change_event
@@ -31,15 +33,18 @@ async def write_wanted_packs(
     session: AsyncSession,
     wanted: Mapping[str, PackSpec],
     *,
-    changes_topic: str,
+    changes_topic: str | None,
     catalog_name: str | None = None,
     dropped_by_catalog: bool = False,
+    new_pack_ids: Mapping[str, uuid.UUID] | None = None,
 ) -> list[PackChange]:
     """Put ``wanted`` in place of the stored packs of the same slugs; the changes written.
 
     With ``catalog_name``, the packs become that catalog file's; with ``dropped_by_catalog`` too,
     that file's other packs are deactivated (never deleted). Raises ``CatalogError`` when the
     resulting catalog would be invalid; problems that were already stored do not block.
+    Each change is announced on ``changes_topic``; with None it is not (the test and bench seeds).
+    A pack created gets its id from ``new_pack_ids`` (seeds name theirs), else from its slug.
     """
     await lock_catalog(session)
     stored = await load_stored_catalog(session)
@@ -60,9 +65,12 @@ async def write_wanted_packs(
     changes: list[PackChange] = []
     for slug in children_first(resolved):
         resolved_pack = resolved[slug]
-        change = await write_pack(session, stored.get(slug), resolved_pack, memberships.get(slug))
-        if change is not None:
-            changes.append(change)
+        new_id = (new_pack_ids or {}).get(slug) or pack_id_for(slug)
+        change = await write_pack(session, stored.get(slug), resolved_pack, memberships.get(slug), new_id)
+        if change is None:
+            continue
+        changes.append(change)
+        if changes_topic is not None:
             session.add(change_event(changes_topic, change, resolved_pack))
     return changes
 
