@@ -6,10 +6,11 @@ from pathlib import Path
 import typer
 
 from services.catalog_sync.providers import build_provider_catalogs
-from services.catalog_sync.reconcile import SyncOutcome, reconcile
+from services.catalog_sync.reconcile import reconcile
 from shared.bootstrap import command_runtime
 from shared.catalog.errors import CatalogError
 from shared.catalog.file import CatalogFile, locate_issues, parse_catalog
+from shared.connectors.catalog_push import SyncOutcome
 from shared.db.catalog_changes import PackChange
 from shared.db.catalog_write import write_wanted_packs
 from shared.db.unit_of_work import unit_of_work

@@ -80,7 +80,7 @@ def build_app(settings: Settings) -> FastStream:
     async def create_topics() -> None:
         await ensure_topics(settings)
         await runtime.start()
-        log.info("catalog_sync_providers", providers=[c.provider.value for c in catalogs])
+        log.info("catalog_sync_providers", providers=[provider.value for provider in catalogs])
 
     @app.after_startup
     async def start_schedule() -> None:

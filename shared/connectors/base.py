@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.catalog.provider_catalog import ProviderCatalog
+from shared.connectors.catalog_push import SyncOutcome
 from shared.domain.checkout import CheckoutInput, CheckoutSession
 from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.packs import MicroSaasPack
@@ -35,8 +36,9 @@ BackgroundTask = Callable[[web.Application], AsyncIterator[None]]
 
 
 class BillingConnector(Protocol):
-    async def sync_catalog(self, packs: Sequence[MicroSaasPack]) -> Any:
-        """Make the provider's catalog equal to ours; returns a report of what differed."""
+    async def sync_catalog(self, packs: Sequence[MicroSaasPack], *, push: bool = True) -> SyncOutcome:
+        """Make the provider's catalog sell ``packs`` as ours lists them; a report of what differed
+        and what was pushed (without ``push``, a dry run: only compared). ``catalog_push.py``."""
 
     async def create_checkout_session(self, checkout: CheckoutInput, pack: MicroSaasPack) -> CheckoutSession:
         """Start a purchase of ``pack`` for the user."""
