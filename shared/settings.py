@@ -174,6 +174,10 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
 
+    # redesign (issue 10): provider plugins beyond shared/connectors/registry.py's, as comma-separated
+    # module paths each defining PROVIDER (the tests' toy provider: tests.infra.toy_provider).
+    extra_providers: str = ""
+
 
 @lru_cache
 def get_settings() -> Settings:

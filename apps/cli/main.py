@@ -23,7 +23,7 @@ from apps.cli.receipts import receipt_app
 from apps.cli.reconcile import reconcile
 from apps.cli.security import apikeys_app, audit_app, retention_app, secrets_app
 from apps.cli.stack_env import load_beside_running_stack
-from shared.connectors.registry import REGISTERED_PROVIDERS
+from shared.connectors.registry import REGISTERED_PROVIDERS, load_extra_providers
 from shared.db.migrate import upgrade_to_heads
 from shared.messaging.topics import ensure_topics
 from shared.settings import Settings, get_settings
@@ -61,6 +61,7 @@ class Service(StrEnum):
 def serve(service: Service) -> None:
     """Run one service in the foreground."""
     settings = get_settings()
+    load_extra_providers(settings)
     if service is Service.GATEWAY:
         from services.gateway.app import build_app as build_gateway
 
