@@ -14,10 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from services.gateway.auth import principal_of
 from services.gateway.context import GATEWAY
 from shared.connectors.registry import personal_data_map
+from shared.db.audit_log import append_audit
 from shared.db.unit_of_work import unit_of_work
+from shared.domain.audit import AuditEntry, user_subject
 from shared.http.errors import validation_error_response
 from shared.security.api_keys import Scope, create_api_key
-from shared.security.audit import AuditEntry, append_audit, user_subject
 from shared.security.privacy import erase_user, export_user
 
 routes = web.RouteTableDef()
