@@ -14,7 +14,7 @@ from services.gateway.checkout import start_checkout
 from services.gateway.context import GATEWAY
 from services.gateway.idempotency import StoredAnswer
 from services.gateway.pack_views import pack_view
-from services.gateway.security import SECURITY
+from services.gateway.security_context import SECURITY
 from services.marketplace.clicks import answer_once
 from services.marketplace.context import MARKETPLACE
 from services.marketplace.pages import error_page, sign_in_redirect, signed_in, visitor_market
