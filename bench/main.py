@@ -10,11 +10,13 @@ from typing import Any
 
 import httpx
 
+from apps.cli.progress import working
 from apps.stack.processes import REPO_ROOT
 from bench.pipeline import EventWatcher, run_pipeline
 from bench.raw_bounds import kafka_round_trip, postgres_transactions
 from bench.reads import read_benchmarks
 from bench.report import ratios, render, write_json
+from bench.sdk import render_sdk, sdk_benchmarks
 from bench.stack import BenchStack, bench_stack
 from bench.workload import Products, build_workload, create_products
 
@@ -35,6 +37,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["sdk"]:
+        sdk_only(argv[1:])
+        return
     args = parse_args(argv)
     result = asyncio.run(run_all(args))
     path = write_json(result, RESULTS_DIR)  # first: the figures survive a report that fails
@@ -67,6 +72,7 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
             result["reads"] = await read_benchmarks(
                 stack, users[:4000], "bench.shared", concurrency=args.read_concurrency, warm_repeat=10
             )
+            result["sdk"] = await sdk_benchmarks(stack, seed=args.seed)
             if not args.no_scaling:
                 pipeline["quarter"] = await runner.run("quarter", args.n // 4)
                 pipeline["half"] = await runner.run("half", args.n // 2)
@@ -89,6 +95,32 @@ async def raw_bounds(stack: BenchStack, n: int) -> dict[str, Any]:
         "kafka": [await kafka_round_trip(stack, size, count) for size in (1600, 500)],
         "postgres": [await postgres_transactions(stack, count // 2, c) for c in (1, 4)],
     }
+
+
+def sdk_only(argv: list[str]) -> None:
+    """``billing bench sdk``: only the SDK's figures (bench/sdk.py), on a stack of their own."""
+    parser = argparse.ArgumentParser(prog="billing bench sdk", description="the SDK figures (bench/sdk.py)")
+    parser.add_argument("--users", type=int, default=500, help="users the cache bootstraps")
+    parser.add_argument("--events", type=int, default=100, help="purchases timed to the cache, one at a time")
+    parser.add_argument("--checks", type=int, default=200_000, help="is_allowed calls timed")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+
+    async def run() -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "date": time.strftime("%Y-%m-%dT%H-%M-%S") + "-sdk",
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        }
+        async with bench_stack(partitions=2) as stack:
+            result["sdk"] = await sdk_benchmarks(
+                stack, users=args.users, events=args.events, checks=args.checks, seed=args.seed
+            )
+        return result
+
+    result = asyncio.run(run())
+    path = write_json(result, RESULTS_DIR)
+    print("\n".join(render_sdk(result["sdk"])))
+    print(f"\nwritten to {path}")
 
 
 class Runner:
@@ -114,9 +146,10 @@ class Runner:
             flush=True,
         )
         self.last_pairs[name] = workload.pairs
-        outcome = await run_pipeline(
-            self.stack, self.watcher, workload, concurrency=self.args.concurrency, rate_per_s=rate
-        )
+        with working(f"[bench] {name}: {len(workload.bodies)} webhooks through the stack"):
+            outcome = await run_pipeline(
+                self.stack, self.watcher, workload, concurrency=self.args.concurrency, rate_per_s=rate
+            )
         print(
             f"[bench] {name}: {outcome['webhooks_completed_per_s']} webhooks/s, "
             f"p99 {outcome['latency']['p99_ms']} ms, correct={outcome['correctness']['ok']}",

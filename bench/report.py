@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench.sdk import render_sdk
+
 TARGET_E2E_SHARE = 0.5
 TARGET_P99_MS_AT_HALF_LOAD = 250.0
 TARGET_READ_P99_MS_WARM = 5.0
@@ -140,6 +142,8 @@ def render(result: dict[str, Any]) -> str:
         f" one in flight = {r['read_p99_ms_warm_serial']} ms"
         f" ({'met' if r['read_serial_target_met'] else 'MISSED'})",
     ]
+    if "sdk" in result:
+        lines += ["", *render_sdk(result["sdk"])]
     return "\n".join(lines)
 
 

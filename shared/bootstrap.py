@@ -20,8 +20,10 @@ from shared.db.engine import create_engine, session_factory
 from shared.domain.provider import Provider
 from shared.messaging.entitlement_updates import EntitlementUpdatePublisher
 from shared.messaging.producer import create_producer
+from shared.messaging.telemetry import TelemetryPublisher
 from shared.messaging.topics import Topics
 from shared.redis_client import create_redis
+from shared.security.pseudonyms import Pseudonymizer
 from shared.security.secrets import SecretProvider, build_secret_provider
 from shared.settings import Settings
 
@@ -39,6 +41,7 @@ class Runtime:
     producer: AIOKafkaProducer
     secrets: SecretProvider
     providers: dict[Provider, ProviderPlugin]
+    telemetry: TelemetryPublisher
     connectors: dict[Provider, BillingConnector] = field(default_factory=dict)
 
     @property
@@ -54,6 +57,7 @@ class Runtime:
         await self.producer.start()
 
     async def close(self) -> None:
+        await self.telemetry.drain()  # best effort: a moment for the last events, then they are dropped
         # stopping a producer never started is a no-op that spares the "Unclosed AIOKafkaProducer" warning
         await self.producer.stop()
         await self.http.aclose()
@@ -77,16 +81,27 @@ def bootstrap(settings: Settings, *, pool_size: int = 10) -> Runtime:
     """Build the process's shared resources; clients connect lazily or in ``Runtime.start``."""
     load_extra_providers(settings)  # before the registry is read: secrets, providers
     engine = create_engine(settings.database_url, pool_size=pool_size)
+    topics = Topics(settings.namespace)
+    producer = create_producer(settings)
+    secrets = build_secret_provider(settings, secret_specs())
     runtime = Runtime(
         settings=settings,
-        topics=Topics(settings.namespace),
+        topics=topics,
         engine=engine,
         sessions=session_factory(engine),
         redis=create_redis(settings),
         http=httpx.AsyncClient(timeout=PROVIDER_HTTP_TIMEOUT),
-        producer=create_producer(settings),
-        secrets=build_secret_provider(settings, secret_specs()),
+        producer=producer,
+        secrets=secrets,
         providers=configured_providers(settings),
+        telemetry=TelemetryPublisher(
+            producer,
+            topics.telemetry,
+            Pseudonymizer(secrets),
+            source="hometryon-billing",
+            max_pending=settings.telemetry_max_pending,
+            send_timeout_s=settings.telemetry_send_timeout_s,
+        ),
     )
     resources = runtime.provider_resources
     runtime.connectors = {name: plugin.connector(resources) for name, plugin in runtime.providers.items()}

@@ -44,11 +44,17 @@ class ReconcileReport:
 
 
 async def plan_reconciliation(runtime: Runtime, user_ids: Sequence[str] | None = None) -> ReconcilePlan:
-    """Every configured provider, for ``user_ids`` or every user with a purchase from it."""
+    """Every configured provider, for ``user_ids`` or every user with a purchase from it: those our
+    side knows (entitlements, checkouts) and those the provider lists as its customers."""
     plan: ReconcilePlan = {}
-    async with runtime.sessions() as session:
-        for provider in runtime.providers:
-            plan[provider] = list(user_ids) if user_ids else await users_to_reconcile(session, provider)
+    for provider, plugin in runtime.providers.items():
+        if user_ids:
+            plan[provider] = list(user_ids)
+            continue
+        async with runtime.sessions() as session:
+            ours = await users_to_reconcile(session, provider)
+        theirs = await plugin.customers(runtime.connectors[provider], runtime.provider_resources)
+        plan[provider] = sorted({*ours, *theirs})
     return plan
 
 

@@ -111,7 +111,8 @@ class Settings(BaseSettings):
     # records the row as failed (a topic that does not exist would otherwise hold every round).
     outbox_topic_wait_s: float = 2.0
 
-    # Consumers serve Prometheus metrics on this port when set (the gateway serves /metrics itself).
+    # Consumers serve Prometheus metrics on this port when set (the gateway serves /metrics itself);
+    # 0 = each on its own default port (ingest_metrics_port, ... at the end).
     metrics_port: int = 0
 
     # Security (docs/security.md). Secrets: "env" = these settings overlaid by <secrets_dir>/<name>.json
@@ -173,6 +174,32 @@ class Settings(BaseSettings):
 
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
+
+    # Metrics (issue 14 §5, docs/runbook.md). Each consumer serves Prometheus on its own port, so the
+    # services of `billing up` never collide; metrics_port (above), when set, overrides all three (one
+    # service per container); 0 = no metrics server.
+    ingest_metrics_port: int = 9101
+    worker_metrics_port: int = 9102
+    catalog_sync_metrics_port: int = 9103
+    telemetry_metrics_port: int = 9104
+    # catalog_sync refreshes the backlog gauges (consumer lag, dead letters, outbox, secret age) this often.
+    backlog_metrics_interval_s: float = 15.0
+    # Rotation policy (the seed's quarterly rotation): older secrets are overdue (alert and a warning log).
+    secret_max_age_days: int = 90
+
+    # Telemetry (issue 13 §2-3: shared/messaging/telemetry.py, services/telemetry/, the admin dashboard).
+    # Keys the HMAC that turns a user id into its pseudonym; empty = generated on first use (env back end).
+    telemetry_pseudonym_secret: SecretStr = SecretStr("")
+    telemetry_pseudonym_secret_previous: SecretStr | None = None
+    # Events waiting for Kafka beyond this are dropped (and counted): telemetry never queues without end.
+    telemetry_max_pending: int = 1000
+    telemetry_send_timeout_s: float = 5.0
+    # The admin dashboard's own session cookie (signed in with an admin API key), shorter than a user's.
+    admin_dashboard_session_ttl_s: int = 3600
+
+    # openapi (issue 14 §2): where /docs finds Swagger UI's assets (npm swagger-ui-dist, installed by
+    # `make setup`); empty: the checkout's .local/swagger-ui.
+    swagger_ui_dir: str = ""
 
     # redesign (issue 10): provider plugins beyond shared/connectors/registry.py's, as comma-separated
     # module paths each defining PROVIDER (the tests' toy provider: tests.infra.toy_provider).

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from apps.stack.processes import (
     REPO_ROOT,
+    SERVICES,
     drop_session_database,
     prepare_backing_stores,
     running_services,
@@ -73,7 +74,7 @@ async def stack(infrastructure: None, run_id: str) -> AsyncIterator[Stack]:
     await collector.start()
     engine = create_engine(settings.database_url)
     log_dir = REPO_ROOT / ".local" / "test-logs" / run_id
-    with running_services(settings, ["gateway", "ingest", "worker", "catalog-sync"], ports, log_dir):
+    with running_services(settings, SERVICES, ports, log_dir):
         gateway_url = f"http://127.0.0.1:{settings.gateway_port}"
         # Seven processes import at once; on a busy 2-core machine that alone can take 30 s.
         await wait_for_http(f"{gateway_url}/healthz", timeout_s=120)

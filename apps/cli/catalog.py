@@ -5,6 +5,7 @@ from pathlib import Path
 
 import typer
 
+from apps.cli.progress import working
 from services.catalog_sync.providers import build_provider_catalogs
 from services.catalog_sync.reconcile import reconcile
 from shared.bootstrap import command_runtime
@@ -84,7 +85,9 @@ async def _reconcile(*, push: bool) -> list[SyncOutcome]:
         catalogs = build_provider_catalogs(runtime.provider_resources)
         if not catalogs:
             typer.echo("no provider configured (RevenueCat project id, BTCPay base URL + store id)", err=True)
-        return await reconcile(runtime.sessions, catalogs, trigger="manual", push=push)
+        names = ", ".join(provider.value for provider in catalogs)
+        with working(f"{'syncing' if push else 'comparing'} the catalog with {names}"):
+            return await reconcile(runtime.sessions, catalogs, trigger="manual", push=push)
 
 
 def _print_issues(error: CatalogError) -> None:

@@ -4,6 +4,8 @@ import asyncio
 
 import typer
 
+from apps.cli.progress import counted
+from shared.messaging.backlog import KafkaBacklog
 from shared.messaging.dead_letters import read_dead_letters, replay_dead_letters
 from shared.messaging.topics import Topics
 from shared.settings import get_settings
@@ -40,6 +42,13 @@ def replay(topic: str) -> None:
     settings = get_settings()
     full = _topic(topic)
     count = asyncio.run(
-        replay_dead_letters(settings.kafka_bootstrap, full, Topics(settings.namespace).group("dlq-replay"))
+        _replay(settings.kafka_bootstrap, full, Topics(settings.namespace).group("dlq-replay"))
     )
     typer.echo(f"replayed {count} dead letter(s) to {full}")
+
+
+async def _replay(bootstrap: str, topic: str, group: str) -> int:
+    async with KafkaBacklog(bootstrap) as kafka:  # the bar's length: what the replay group has not replayed
+        waiting = await kafka.waiting(Topics.dead_letters_of(topic), group)
+    with counted(f"replaying {Topics.dead_letters_of(topic)}", waiting) as replayed_one:
+        return await replay_dead_letters(bootstrap, topic, group, on_replayed=replayed_one)

@@ -12,6 +12,7 @@ import typer
 
 from apps.cli import lightning_sandboxes
 from apps.cli.stack_env import remove_stack_env, write_stack_env
+from apps.stack.processes import SERVICES
 from shared.connectors.revenuecat import cli as revenuecat
 from shared.settings import get_settings
 
@@ -19,7 +20,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_DEPLOY = REPO_ROOT / "deploy" / "local"
 EXAMPLE_CATALOG = REPO_ROOT / "catalog" / "example.yaml"
 WEBHOOK_AUTHORIZATION_FILE = REPO_ROOT / ".local" / "revenuecat-webhook-authorization"
-SERVICES = ["gateway", "ingest", "worker", "catalog-sync"]
 
 
 def start_infrastructure() -> None:
@@ -63,6 +63,8 @@ def run_everything() -> None:
     gateway = f"http://{settings.gateway_host}:{settings.gateway_port}"
     typer.echo(f"gateway: {gateway}")
     typer.echo(f"marketplace: {gateway}/market/  (demo sign-in: {gateway}/market/sign-in?user_id=demo)")
+    admin_key = "billing apikeys create --name dashboard --scope admin"
+    typer.echo(f"dashboard: {gateway}/market/admin/  (sign in with an admin key: {admin_key})")
     typer.echo("all services started; Ctrl-C stops everything")
     stopping = False
 

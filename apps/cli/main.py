@@ -11,21 +11,23 @@ from pathlib import Path
 import typer
 from aiohttp import web
 from faststream import FastStream
-from prometheus_client import start_http_server
 from yarl import URL
 
 from apps.cli import local_stack
 from apps.cli.catalog import catalog_app
 from apps.cli.dead_letters import dlq_app
+from apps.cli.docs import docs_app
 from apps.cli.entitlements import entitlements_app
 from apps.cli.history import history
 from apps.cli.receipts import receipt_app
 from apps.cli.reconcile import reconcile
 from apps.cli.security import apikeys_app, audit_app, retention_app, secrets_app
 from apps.cli.stack_env import load_beside_running_stack
+from apps.cli.status import status
 from shared.connectors.registry import REGISTERED_PROVIDERS, load_extra_providers
 from shared.db.migrate import upgrade_to_heads
 from shared.messaging.topics import ensure_topics
+from shared.observability.metrics_server import serve_metrics
 from shared.settings import Settings, get_settings
 
 app = typer.Typer(help="HomeTryOn Billing", no_args_is_help=True)
@@ -37,8 +39,10 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(retention_app, name="retention")
 app.add_typer(entitlements_app, name="entitlements")
 app.add_typer(receipt_app, name="receipt")
+app.add_typer(docs_app, name="docs")
 app.command("history")(history)
 app.command()(reconcile)
+app.command()(status)
 for plugin in REGISTERED_PROVIDERS:
     app.add_typer(plugin.cli, name=plugin.provider.value)
 
@@ -55,6 +59,7 @@ class Service(StrEnum):
     INGEST = "ingest"
     WORKER = "worker"
     CATALOG_SYNC = "catalog-sync"
+    TELEMETRY = "telemetry"
 
 
 @app.command()
@@ -76,15 +81,18 @@ def serve(service: Service) -> None:
         from services.webhook_ingest.app import build_app
     elif service is Service.WORKER:
         from services.entitlement_worker.app import build_app
+    elif service is Service.TELEMETRY:
+        from services.telemetry.app import build_app
     else:
         from services.catalog_sync.app import build_app
-    asyncio.run(_run_inside_loop(build_app, settings))
+    asyncio.run(_run_inside_loop(build_app, settings, service))
 
 
-async def _run_inside_loop(build_app: Callable[[Settings], FastStream], settings: Settings) -> None:
+async def _run_inside_loop(
+    build_app: Callable[[Settings], FastStream], settings: Settings, service: Service
+) -> None:
     """Build the app inside the running loop: aiokafka clients must be created there."""
-    if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr=settings.gateway_host)
+    serve_metrics(settings, service.value)
     await build_app(settings).run()
 
 

@@ -44,7 +44,8 @@ async def _run(console: Console, users: list[str], fix: bool) -> tuple[Reconcile
     async with command_runtime(get_settings(), producer=fix) as runtime:
         plan = await plan_reconciliation(runtime, users)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-        with Progress(*columns, console=console, transient=True) as progress:
+        # Off a terminal (a script): no bar at all, not even the blank lines a transient one leaves.
+        with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
             tasks = {p: progress.add_task(f"{p.value:<11}", total=len(u)) for p, u in plan.items()}
             report = await reconcile_ledger(
                 runtime, plan, fix=fix, on_user_checked=lambda p, _: progress.advance(tasks[p])

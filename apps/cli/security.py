@@ -5,14 +5,15 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apps.cli.progress import working
 from shared.bootstrap import command_runtime
-from shared.connectors.registry import raw_payload_columns, secret_specs
+from shared.connectors.registry import provider_dedupe_rows, raw_payload_columns, secret_specs
 from shared.db.audit_log import append_audit
 from shared.db.pruning import SpentRowRetention
 from shared.db.unit_of_work import unit_of_work
@@ -104,10 +105,12 @@ def end_rotation_window(name: str) -> None:
 
 @secrets_app.command("status")
 def secrets_status() -> None:
-    """Which secrets are configured and whether a rotation window is open (never their values)."""
+    """Which secrets are configured, how old they are and whether a rotation window is open (never
+    their values); the policy is ``secret_max_age_days`` (docs/runbook.md)."""
 
     async def statuses() -> list[str]:
         provider = build_secret_provider(get_settings(), secret_specs())
+        now = datetime.now(UTC)
         lines = []
         for name, spec in sorted(secret_specs().items()):
             if not await provider.is_configured(name):
@@ -118,7 +121,9 @@ def secrets_status() -> None:
             if versions.previous is not None:
                 until = versions.previous_valid_until
                 window = f"previous accepted until {until.isoformat()}" if until else "previous accepted"
-            lines.append(f"{name}\t{spec.kind.value}\tconfigured\t{window}")
+            rotated = versions.rotated_at
+            age = f"{(now - rotated).days} days old" if rotated else "age unknown (set in the environment)"
+            lines.append(f"{name}\t{spec.kind.value}\tconfigured\t{age}\t{window}")
         return lines
 
     for line in asyncio.run(statuses()):
@@ -207,18 +212,19 @@ def run_retention_job(
 ) -> None:
     """Purge what is past retention now and print what was removed."""
     settings = get_settings()
-    report = asyncio.run(
-        _in_transaction(
-            lambda s: run_retention(
-                s,
-                raw_payload_columns(),
-                raw_days if raw_days is not None else settings.raw_payload_retention_days,
-                audit_days if audit_days is not None else settings.audit_details_retention_days,
-                _actor(),
-                spent_rows=SpentRowRetention.from_settings(settings),
+    with working("purging what is past retention"):
+        report = asyncio.run(
+            _in_transaction(
+                lambda s: run_retention(
+                    s,
+                    raw_payload_columns(),
+                    raw_days if raw_days is not None else settings.raw_payload_retention_days,
+                    audit_days if audit_days is not None else settings.audit_details_retention_days,
+                    _actor(),
+                    spent_rows=SpentRowRetention.from_settings(settings, provider_dedupe_rows()),
+                )
             )
         )
-    )
     typer.echo(f"raw payloads received before {report.raw_payload_cutoff.isoformat()} purged")
     typer.echo(f"audit details older than {report.audit_details_cutoff.isoformat()} purged")
     for place, count in report.purged.items():

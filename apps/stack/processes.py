@@ -25,6 +25,8 @@ from shared.security.secret_names import standard_webhooks_key
 from shared.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Every service the product runs (`billing serve <name>`): `billing up` and the test stacks start all.
+SERVICES = ["gateway", "ingest", "worker", "catalog-sync", "telemetry"]
 # The local deployment's server (deploy/local); a session's own database lives beside ``billing``.
 LOCAL_DATABASE_URL: str = Settings.model_fields["database_url"].default
 
@@ -90,6 +92,12 @@ def session_settings(run_id: str, **overrides: object) -> Settings:
         "ack_signing_secret": standard_webhooks_key(),
         "alby_webhook_secret": standard_webhooks_key(),
         "max_processing_attempts": 3,
+        # Each consumer's Prometheus port: free ones, so parallel sessions never scrape each other.
+        "ingest_metrics_port": free_port(),
+        "worker_metrics_port": free_port(),
+        "catalog_sync_metrics_port": free_port(),
+        "telemetry_metrics_port": free_port(),
+        "backlog_metrics_interval_s": 1.0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -3,8 +3,11 @@
 ``POST /control/faults {"invoiceReads": "error", "status"?: 503}`` makes ``GET …/invoices/{id}`` (and
 its ``/payment-methods``) answer that status, ``"drop"`` closes the connection without an answer,
 ``"off"`` clears it. Creating invoices, listing them and the control API keep working.
+``"writeDelayMs": N`` makes every Greenfield ``POST`` (invoice, refund, payout) wait N ms first, the
+way a slow BTCPay widens the window in which concurrent requests of ours overlap.
 """
 
+import asyncio
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +24,7 @@ class InvoiceReadFault:
     mode: str = "off"  # "off" | "error" | "drop"
     status: int = 503
     failed: int = 0  # reads answered with the fault, for tests to see it bite
+    write_delay_ms: int = 0
 
 
 FAULTS = web.AppKey("btcpay_faults", InvoiceReadFault)
@@ -29,6 +33,8 @@ FAULTS = web.AppKey("btcpay_faults", InvoiceReadFault)
 @web.middleware
 async def fail_invoice_reads(request: web.Request, handler: Handler) -> web.StreamResponse:
     fault = request.app[FAULTS]
+    if fault.write_delay_ms and request.method == "POST" and request.path.startswith("/api/v1/stores/"):
+        await asyncio.sleep(fault.write_delay_ms / 1000)
     if fault.mode == "off" or request.method != "GET" or not _INVOICE_READ.match(request.path):
         return await handler(request)
     fault.failed += 1
@@ -47,4 +53,6 @@ async def set_faults(request: web.Request) -> web.Response:
         return web.json_response({"code": "validation", "message": message}, status=400)
     fault = request.app[FAULTS]
     fault.mode, fault.status = mode, int(body.get("status", 503))
-    return web.json_response({"invoiceReads": fault.mode, "status": fault.status, "failed": fault.failed})
+    fault.write_delay_ms = int(body.get("writeDelayMs", 0))
+    answer = {"invoiceReads": fault.mode, "status": fault.status, "failed": fault.failed}
+    return web.json_response(answer | {"writeDelayMs": fault.write_delay_ms})

@@ -199,6 +199,15 @@ def _payout(request: web.Request) -> Any:
     return payout
 
 
+@routes.get(f"{STORE}/pull-payments")
+async def list_store_pull_payments(request: web.Request) -> web.Response:
+    """Greenfield ``GET /stores/{storeId}/pull-payments``: archived ones only with ``includeArchived``."""
+    sandbox = request.app[SANDBOX]
+    include_archived = request.query.get("includeArchived", "false").lower() == "true"
+    rows = [p for p in sandbox.store.pull_payments.values() if include_archived or not p.archived]
+    return web.json_response([p.as_json(sandbox.base_url) for p in rows])
+
+
 @routes.get("/api/v1/pull-payments/{pullPaymentId}")
 async def get_pull_payment(request: web.Request) -> web.Response:
     return web.json_response(_pull_payment(request).as_json(request.app[SANDBOX].base_url))

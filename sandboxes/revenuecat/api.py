@@ -125,6 +125,23 @@ async def _json(request: web.Request) -> dict[str, Any] | web.Response:
     return body
 
 
+@routes.get("/v2/projects/{project_id}/customers")
+async def list_customers(request: web.Request) -> web.Response:
+    """``list-customers``: the project's customers, ``id`` their original app user id, cursor paged."""
+    state = request.app[STATE]
+    items = [
+        {
+            "object": "customer",
+            "id": customer.original_app_user_id,
+            "project_id": request.match_info["project_id"],
+            "first_seen_at": customer.first_seen_ms,
+            "last_seen_at": customer.last_seen_ms or customer.first_seen_ms,
+        }
+        for customer in state.sandbox.customers.all()
+    ]
+    return web.json_response(_page(request, items))
+
+
 @routes.get("/v2/projects/{project_id}/products")
 async def list_products(request: web.Request) -> web.Response:
     catalog = request.app[STATE].sandbox.catalog

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from sandboxes.revenuecat.customer_info import render_customer_info
+from sandboxes.revenuecat.customers import CLOCK_OFFSET_MS
 from sandboxes.revenuecat.delivery import DeliveryOptions
 from sandboxes.revenuecat.faults import Fault
 from sandboxes.revenuecat.simulations import Sandbox, SimulationError
@@ -138,6 +139,14 @@ async def add_fault(request: web.Request) -> web.Response:
         )
     )
     return web.json_response({"faults": len(faults.active)}, status=201)
+
+
+@routes.post("/control/clock")
+async def skew_clock(request: web.Request) -> web.Response:
+    """``{"offset_ms": N}``: RevenueCat's clock runs N ms ahead of this machine's (negative: behind)."""
+    body = await _body(request)
+    CLOCK_OFFSET_MS[0] = int(body.get("offset_ms", 0))
+    return web.json_response({"offset_ms": CLOCK_OFFSET_MS[0]})
 
 
 @routes.get("/control/api-calls")

@@ -7,9 +7,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+# RevenueCat's servers keep their own time: tests skew it (``POST /control/clock``) to show that we
+# order its snapshots by its clock, never by ours.
+CLOCK_OFFSET_MS = [0]
+
 
 def now_ms() -> int:
-    return int(time.time() * 1000)
+    return int(time.time() * 1000) + CLOCK_OFFSET_MS[0]
 
 
 def iso(ms: int | None) -> str | None:
@@ -117,6 +121,11 @@ class CustomerStore:
             customer = Customer(app_user_id, now_ms(), [app_user_id])
             self._by_id[app_user_id] = customer
         return customer
+
+    def all(self) -> list[Customer]:
+        """Each customer once (aliases point at the same one), in the order they were first seen."""
+        unique = {id(customer): customer for customer in self._by_id.values()}
+        return sorted(unique.values(), key=lambda c: (c.first_seen_ms, c.original_app_user_id))
 
     def add_alias(self, customer: Customer, alias: str) -> None:
         if alias not in customer.aliases:

@@ -6,10 +6,13 @@ finished, so a change is never skipped. A push a provider refused is in that run
 tried again by the next run: the schedule (``catalog_sync_interval_s``) guarantees there is one.
 A change that does not parse is dead-lettered at once; a run that fails is retried like any
 processing failure (shared/messaging/processing.py), so nothing is redelivered in a hot loop.
-It also compares the ledger with the providers every ``reconcile_interval_s`` (ledger_drift.py).
+It also compares the ledger with the providers every ``reconcile_interval_s`` (ledger_drift.py), and
+refreshes the deployment's backlog gauges every ``backlog_metrics_interval_s``
+(shared/observability/backlog_gauges.py).
 """
 
 import asyncio
+from datetime import timedelta
 
 import structlog
 from aiokafka.structs import ConsumerRecord
@@ -24,9 +27,12 @@ from services.catalog_sync.providers import build_provider_catalogs
 from services.catalog_sync.reconcile import reconcile
 from services.catalog_sync.runner import SyncRunner
 from shared.bootstrap import bootstrap
+from shared.connectors.registry import secret_specs
 from shared.logging import configure_logging
 from shared.messaging.processing import consumer_records, dead_letter, process_or_dead_letter
 from shared.messaging.topics import ensure_topics
+from shared.observability.backlog_gauges import BacklogGauges
+from shared.observability.kafka_backlog import KafkaBacklog
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -87,6 +93,11 @@ def build_app(settings: Settings) -> FastStream:
         schedule.append(asyncio.create_task(runner.every(settings.catalog_sync_interval_s)))
         if settings.reconcile_interval_s > 0:
             schedule.append(asyncio.create_task(check_ledger_forever(runtime)))
+        # The deployment's backlog gauges (lag, dead letters, outbox, secret age): docs/runbook.md.
+        kafka = KafkaBacklog(settings.kafka_bootstrap, topics)
+        max_age = timedelta(days=settings.secret_max_age_days)
+        gauges = BacklogGauges(kafka, sessions, runtime.secrets, list(secret_specs()), max_age)
+        schedule.append(asyncio.create_task(gauges.run_forever(settings.backlog_metrics_interval_s)))
 
     @app.after_shutdown
     async def stop() -> None:

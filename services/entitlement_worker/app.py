@@ -8,7 +8,7 @@ from faststream.kafka.annotations import KafkaMessage
 
 from services.entitlement_worker.batches import apply_record_batch
 from services.entitlement_worker.expiry_sweeper import ExpirySweeper
-from shared.connectors.registry import raw_payload_columns
+from shared.connectors.registry import provider_dedupe_rows, raw_payload_columns
 from shared.db.engine import create_engine, session_factory
 from shared.domain.provider import Provider
 from shared.entitlement_cache import FeatureCache
@@ -90,7 +90,11 @@ def build_app(settings: Settings) -> FastStream:
         relay_task.append(asyncio.create_task(relay.run_forever()))
         relay_task.append(asyncio.create_task(sweeper.run_forever()))
         relay_task.append(
-            asyncio.create_task(RetentionSchedule(sessions, settings, raw_payload_columns()).run_forever())
+            asyncio.create_task(
+                RetentionSchedule(
+                    sessions, settings, raw_payload_columns(), provider_dedupe_rows()
+                ).run_forever()
+            )
         )
         sealer = AuditSealer(
             sessions,

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from services.gateway import (
     admin,
+    asyncapi,
     checkout,
     entitlements,
     features,
@@ -15,6 +16,7 @@ from services.gateway import (
     revocations,
     webhooks,
 )
+from services.gateway.api_docs import install_api_docs
 from services.gateway.context import GATEWAY, GatewayContext
 from services.gateway.errors import json_errors
 from services.gateway.idempotency import IdempotencyStore
@@ -43,6 +45,8 @@ def build_app(settings: Settings) -> web.Application:
     app.add_routes(revocations.routes)
     app.add_routes(receipts.routes)
     app.add_routes(health.routes)
+    app.add_routes(asyncapi.routes)
+    install_api_docs(app, settings)
     # Every provider's routes are served; a provider not configured here answers them with a 422.
     for plugin in REGISTERED_PROVIDERS:
         app.add_routes(plugin.gateway_routes)
@@ -62,6 +66,7 @@ def build_app(settings: Settings) -> web.Application:
             connectors=runtime.connectors,
             checkout_idempotency=IdempotencyStore(runtime.sessions, "checkout"),
             feature_cache=FeatureCache(runtime.redis, settings.namespace),
+            telemetry=runtime.telemetry,
         )
         app[GATEWAY_RUNTIME] = GatewayRuntime(
             settings, runtime.topics, runtime.producer, runtime.sessions, runtime.connectors

@@ -41,7 +41,7 @@ def presented_key(request: web.Request) -> str | None:
     return None
 
 
-async def _principal(request: web.Request, presented: str) -> Principal | None:
+async def principal_for_key(request: web.Request, presented: str) -> Principal | None:
     """The key's principal; the bootstrap admin key is checked here only, via the secret provider
     (current value, or the previous one inside its rotation window)."""
     if presented.startswith(KEY_PREFIX):
@@ -65,7 +65,7 @@ async def authenticate_requests(request: web.Request, handler: Any) -> web.Strea
     if policy.exempt:
         return await handler(request)  # type: ignore[no-any-return]
     presented = presented_key(request)
-    principal = await _principal(request, presented) if presented else None
+    principal = await principal_for_key(request, presented) if presented else None
     if principal is None:
         log.info("api_unauthenticated", path=pattern, key_presented=presented is not None)
         return error_response(401, "unauthorized", "a valid API key is required", "X-API-Key")

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from services.gateway.auth import caller_key_id
 from services.gateway.context import GATEWAY
 from services.gateway.idempotency import Claim, IdempotencyConflictError, StoredAnswer
+from services.gateway.request_metrics import counted_checkout
 from shared.catalog.gating import Refusal, SaleDecision, sale_decision
 from shared.db.catalog import find_pack_by_id_or_slug, pack_from_row
 from shared.db.checkout_sessions import record_checkout_session
@@ -21,6 +22,7 @@ from shared.domain.checkout import CheckoutInput
 from shared.domain.errors import ProviderError
 from shared.domain.markets import market_code
 from shared.http.errors import error_response, validation_error_response
+from shared.messaging.telemetry import TelemetryType
 
 log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
@@ -78,6 +80,7 @@ async def create_checkout(request: web.Request) -> web.Response:
     return web.json_response(answer.body, status=answer.status)
 
 
+@counted_checkout
 async def start_checkout(
     request: web.Request, checkout: CheckoutInput, claim: Claim | None = None
 ) -> StoredAnswer:
@@ -113,6 +116,19 @@ async def start_checkout(
         if claim is not None:  # one transaction: a recorded session always answers its key's retry
             await ctx.checkout_idempotency.complete(claim, answer, session)
     log.info("checkout_created", provider=checkout.provider.value, session_id=str(started.id))
+    ctx.telemetry.emit(
+        TelemetryType.CHECKOUT_STARTED,
+        {
+            "checkoutId": str(started.id),
+            "pack": row.slug,
+            "provider": checkout.provider.value,
+            "market": checkout.market,
+            "currency": started.currency,
+            "amountMinor": started.amount_minor,
+            "amountMsat": started.amount_msat,
+        },
+        user_id=checkout.user_id,
+    )
     return answer
 
 

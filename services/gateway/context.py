@@ -12,6 +12,7 @@ from services.gateway.idempotency import IdempotencyStore
 from shared.connectors.base import BillingConnector, ProviderPlugin
 from shared.domain.provider import Provider
 from shared.entitlement_cache import FeatureCache
+from shared.messaging.telemetry import TelemetryPublisher
 from shared.messaging.topics import Topics
 from shared.security.secrets import SecretProvider
 from shared.settings import Settings
@@ -30,6 +31,8 @@ class GatewayContext:
     checkout_idempotency: IdempotencyStore
     # One per process: it remembers a Redis failure until it has invalidated what it may have missed.
     feature_cache: FeatureCache
+    # Funnel events, best effort (never awaited by a request).
+    telemetry: TelemetryPublisher
 
 
 GATEWAY = web.AppKey("gateway", GatewayContext)

@@ -4,15 +4,19 @@ The provider's plugin checks its own authentication on the raw body and reads th
 nothing else happens in the request path (confirming and mapping is webhook_ingest's job).
 """
 
+import time
+
 import structlog
 from aiohttp import web
 
 from services.gateway.context import GATEWAY
+from services.gateway.request_metrics import timed_webhook
 from services.gateway.security_context import SECURITY
 from shared.connectors.base import WebhookRejected
 from shared.domain.provider import Provider
 from shared.http.errors import error_response
 from shared.messaging.raw_deliveries import publish_raw_delivery
+from shared.messaging.telemetry import TelemetryType
 from shared.observability.metrics import WEBHOOKS_RECEIVED
 
 log = structlog.get_logger(__name__)
@@ -20,7 +24,9 @@ routes = web.RouteTableDef()
 
 
 @routes.post("/v1/webhooks/{provider}")
+@timed_webhook
 async def receive_webhook(request: web.Request) -> web.Response:
+    arrived = time.monotonic()
     ctx = request.app[GATEWAY]
     name = request.match_info["provider"]
     plugin = ctx.providers.get(Provider(name)) if name in set(Provider) else None
@@ -37,6 +43,10 @@ async def receive_webhook(request: web.Request) -> web.Response:
     delivery = accepted.delivery
     await publish_raw_delivery(ctx.producer, ctx.topics.webhooks_raw, delivery)
     WEBHOOKS_RECEIVED.labels(name, "accepted").inc()
+    accept_latency_ms = int((time.monotonic() - arrived) * 1000)
+    ctx.telemetry.emit(
+        TelemetryType.WEBHOOK_RECEIVED, {"provider": name, "acceptLatencyMs": accept_latency_ms}
+    )
     log.info(
         "webhook_accepted",
         provider=name,

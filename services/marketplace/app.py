@@ -20,6 +20,8 @@ from services.gateway.idempotency import IdempotencyStore
 from services.gateway.security_context import SECURITY
 from services.marketplace import (
     catalog_pages,
+    dashboards,
+    dashboards_auth,
     invoice_page,
     my_packs,
     outages,
@@ -42,7 +44,16 @@ def install_marketplace(app: web.Application, settings: Settings) -> None:
     """Add the pages, their templates and static files; call after ``install_security``."""
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     app.middlewares.append(outages.dependency_outages)  # innermost: sees the handlers' own errors
-    for module in (catalog_pages, purchases, invoice_page, paywall, my_packs, sign_in):
+    for module in (
+        catalog_pages,
+        purchases,
+        invoice_page,
+        paywall,
+        my_packs,
+        sign_in,
+        dashboards,
+        dashboards_auth,
+    ):
         app.add_routes(module.routes)
     app.router.add_static("/market/static", HERE / "static", name="market-static")
 
@@ -58,6 +69,9 @@ def install_marketplace(app: web.Application, settings: Settings) -> None:
         app[MARKETPLACE] = MarketplaceContext(
             settings=settings,
             signer=SessionSigner(secrets, settings.marketplace_session_ttl_s),
+            admin_signer=SessionSigner(
+                secrets, settings.admin_dashboard_session_ttl_s, purpose="admin-cookie"
+            ),
             oracle=_oracle(settings, http, redis),
             checkout_clicks=IdempotencyStore(app[GATEWAY].sessions, "marketplace-checkout"),
             paywall_clicks=IdempotencyStore(app[GATEWAY].sessions, "marketplace-paywall"),

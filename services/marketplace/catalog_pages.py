@@ -10,6 +10,7 @@ from services.marketplace.context import MARKETPLACE
 from services.marketplace.pack_cards import active_views, btc_rates, card
 from services.marketplace.pages import error_page, render, signed_in, visitor_market
 from shared.db.catalog_state import load_stored_catalog
+from shared.messaging.telemetry import TelemetryType
 
 routes = web.RouteTableDef()
 
@@ -34,6 +35,11 @@ async def pack_page(request: web.Request) -> web.Response:
     if pack is None or not pack.row.is_active:
         return await error_page(request, 404, "No such pack", "This pack is not sold (any more).")
     session = await signed_in(request)
+    request.app[GATEWAY].telemetry.emit(
+        TelemetryType.PACK_VIEWED,
+        {"pack": pack.row.slug, "market": market},
+        user_id=session.user_id if session else None,
+    )
     view = pack_view(pack, catalog, market, session.user_id if session else None)  # its rollouts
     rates = await btc_rates(request.app[MARKETPLACE].oracle, [view])
     # A fresh key per rendering: each click of a button on this page is one checkout, however often sent.

@@ -16,6 +16,8 @@ from shared.settings import Settings
 class MarketplaceContext:
     settings: Settings
     signer: SessionSigner
+    # The admin dashboard's cookie (services/marketplace/dashboards_auth.py): same key, its own purpose.
+    admin_signer: SessionSigner
     # Today's BTC price for showing fiat prices in sats (None when no rate source is configured).
     oracle: PriceOracle | None
     # One key per click: a double-submitted form starts one checkout, completes one purchase.

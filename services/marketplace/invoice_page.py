@@ -24,6 +24,7 @@ from shared.db.bundles import bundle_purchase_reference
 from shared.db.entitlements import list_user_entitlements
 from shared.db.models import BillingCatalog, CheckoutSessionRecord
 from shared.domain.entitlements import EntitlementStatus
+from shared.messaging.telemetry import TelemetryType, fact_id
 
 routes = web.RouteTableDef()
 UNPAYABLE = frozenset({"expired", "invalid"})  # lightning_invoices.status that no payment turns paid
@@ -66,6 +67,13 @@ async def checkout_status(request: web.Request, row: CheckoutSessionRecord) -> d
         return {"status": "paid", "entitlements": [e["pack_slug"] for e in granted]}
     past_expiry = row.expires_at is not None and row.expires_at <= datetime.now(UTC)
     if past_expiry or lightning_status in UNPAYABLE:
+        # Seen each time the page asks; one id per checkout, so the rollup counts it once.
+        request.app[GATEWAY].telemetry.emit(
+            TelemetryType.INVOICE_EXPIRED,
+            {"checkoutId": str(row.id), "pack": str(details.get("packSlug")), "provider": row.provider},
+            user_id=row.user_id,
+            event_id=fact_id(TelemetryType.INVOICE_EXPIRED.value, str(row.id)),
+        )
         return {"status": "expired", "entitlements": []}
     return {"status": "open", "entitlements": []}
 

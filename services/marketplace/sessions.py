@@ -39,20 +39,22 @@ def _mac(secret: SecretValue, message: str) -> str:
 
 
 class SessionSigner:
-    def __init__(self, secrets: SecretProvider, ttl_s: int) -> None:
+    def __init__(self, secrets: SecretProvider, ttl_s: int, purpose: str = "cookie") -> None:
         self._secrets = secrets
         self._ttl_s = ttl_s
+        # What the cookie is for, inside its MAC: a user's cookie never passes as an admin's.
+        self._purpose = purpose
 
     async def cookie_for(self, user_id: str) -> str:
         payload = _b64(orjson.dumps({"sub": user_id, "exp": int(time.time()) + self._ttl_s}))
-        return f"{payload}.{_mac(await self._secrets.current(SECRET_NAME), f'cookie:{payload}')}"
+        return f"{payload}.{_mac(await self._secrets.current(SECRET_NAME), f'{self._purpose}:{payload}')}"
 
     async def session_of(self, cookie: str | None) -> BrowserSession | None:
         """The session a cookie proves, or None when it is missing, forged or expired."""
         if not cookie or cookie.count(".") != 1:
             return None
         payload, signature = cookie.split(".")
-        if not await self._verifies(f"cookie:{payload}", signature):
+        if not await self._verifies(f"{self._purpose}:{payload}", signature):
             return None
         try:
             claims = orjson.loads(_unb64(payload))

@@ -17,7 +17,8 @@ from shared.bootstrap import bootstrap
 from shared.domain.provider import Provider
 from shared.logging import configure_logging
 from shared.messaging.processing import consumer_records, each_in_key_order, process_or_dead_letter
-from shared.messaging.raw_deliveries import provider_named_by
+from shared.messaging.raw_deliveries import provider_named_by, raw_delivery_of
+from shared.messaging.telemetry import TelemetryType
 from shared.messaging.topics import ensure_topics
 from shared.settings import Settings
 
@@ -46,6 +47,7 @@ def build_app(settings: Settings) -> FastStream:
             async def work() -> None:
                 updates = await updates_from_delivery(record, ctx)
                 await runtime.updates.publish(updates)
+                _confirmed(record, [update.update_id for update in updates])
 
             # Outages (Postgres, Kafka, a retryable ProviderError) are retried until they pass; bad
             # input is dead-lettered (shared/messaging/processing.py).
@@ -54,6 +56,7 @@ def build_app(settings: Settings) -> FastStream:
         @broker.subscriber(
             topics.webhooks_raw,
             group_id=topics.group(f"webhook-ingest-{provider.value}"),
+            title=f"{topics.webhooks_raw}:webhook-ingest-{provider.value}",  # one AsyncAPI channel per group
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             batch=True,
@@ -65,6 +68,16 @@ def build_app(settings: Settings) -> FastStream:
             # deliveries at once, each key's in order. Offsets are committed once the batch is done.
             mine = [record for record in consumer_records(msg) if claims(record)]
             await each_in_key_order(mine, confirm, concurrency=CONCURRENT_CONFIRMATIONS)
+
+    def _confirmed(record: ConsumerRecord[bytes, bytes], update_ids: list[str]) -> None:
+        """Telemetry: when the delivery arrived, keyed by its updates (webhook → entitlement latency)."""
+        delivery = raw_delivery_of(record)
+        if update_ids and delivery.received_at_ms is not None:
+            runtime.telemetry.emit(
+                TelemetryType.WEBHOOK_CONFIRMED,
+                {"provider": delivery.provider.value, "receivedAtMs": delivery.received_at_ms},
+                pseudonymous_keys=update_ids,
+            )
 
     for position, provider in enumerate(runtime.providers):
         subscribe(provider, takes_unreadable=position == 0)

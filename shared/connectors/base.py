@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.catalog.provider_catalog import ProviderCatalog
 from shared.connectors.catalog_push import SyncOutcome
+from shared.db.pruning import ProviderDedupeRows
 from shared.domain.checkout import CheckoutInput, CheckoutSession
 from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.packs import MicroSaasPack
@@ -99,6 +100,8 @@ class ProviderPlugin(Protocol):
     # its tables that hold personal data (export and erasure), and raw payloads (retention)
     personal_data: Sequence[PersonalDataTable]
     raw_payloads: Sequence[RawPayloadColumn]
+    # its own record of deliveries seen, pruned like processed_events (shared/db/pruning.py)
+    dedupe_rows: Sequence[ProviderDedupeRows]
 
     def user_id_at_provider(self, user_id: str) -> str:
         """The id the provider knows our user by (erasure and export look for it too)."""
@@ -129,3 +132,7 @@ class ProviderPlugin(Protocol):
         self, user_id: str, connector: BillingConnector, resources: ProviderResources
     ) -> list[ProviderTruth]:
         """What the provider says the user's purchases grant now, read-only (``billing reconcile``)."""
+
+    async def customers(self, connector: BillingConnector, resources: ProviderResources) -> list[str]:
+        """Our user ids the provider has as customers, for a full reconcile: a purchase made at the
+        provider alone (in the app) whose webhooks were lost leaves no trace on our side."""

@@ -9,6 +9,7 @@ import importlib
 from shared.connectors.base import ProviderPlugin
 from shared.connectors.lightning.provider import LIGHTNING
 from shared.connectors.revenuecat.provider import REVENUECAT
+from shared.db.pruning import ProviderDedupeRows
 from shared.domain.provider import Provider
 from shared.security.personal_data import CORE_PERSONAL_DATA, PersonalDataMap
 from shared.security.retention import RawPayloadColumn
@@ -48,3 +49,7 @@ def personal_data_map() -> PersonalDataMap:
 
 def raw_payload_columns() -> tuple[RawPayloadColumn, ...]:
     return tuple(c for p in REGISTERED_PROVIDERS for c in p.raw_payloads)
+
+
+def provider_dedupe_rows() -> tuple[ProviderDedupeRows, ...]:
+    return tuple(rows for p in REGISTERED_PROVIDERS for rows in p.dedupe_rows)

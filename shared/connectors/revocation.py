@@ -47,7 +47,8 @@ async def revoke_entitlement_by_id(
     connector = connectors.get(provider)
     if connector is None:
         raise ProviderNotConfigured(f"{provider.value} is not configured")
-    await connector.revoke_entitlement(row.user_id, row.purchase_reference, reason)
+    # Audited before it is proposed: a revocation can never be in effect without its audit row (a
+    # process dying between the two leaves an audited request that did not happen, never the reverse).
     async with unit_of_work(sessions) as session:
         await append_audit(
             session,
@@ -58,4 +59,5 @@ async def revoke_entitlement_by_id(
                 details={"entitlement_id": str(row.id), "provider": provider.value, "reason": reason},
             ),
         )
+    await connector.revoke_entitlement(row.user_id, row.purchase_reference, reason)
     return RevocationRequested(row.id, row.user_id, provider, row.purchase_reference)

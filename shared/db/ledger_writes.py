@@ -9,9 +9,23 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+
+def erased_event_id_sql(expression: str) -> str:
+    """SQL for the form an erasure leaves a claimed event id in: ``erased:`` and its SHA-256.
+
+    An id such as "<event id>:<user id>:<product>" names the user, so an erasure may not keep it; but a
+    provider's retry of that event must still find it claimed, or the retry would re-create the erased
+    user's entitlement and announce it again. The digest keeps the claim without the name.
+    """
+    return f"'erased:' || encode(sha256(convert_to({expression}, 'UTF8')), 'hex')"
+
+
+# A key is new unless it, or its erased form, was claimed before.
 CLAIM_EVENTS = text(
-    "INSERT INTO processed_events (provider, provider_event_id) "
-    "SELECT * FROM unnest(CAST(:providers AS text[]), CAST(:ids AS text[])) "
+    "INSERT INTO processed_events (provider, provider_event_id) "  # noqa: S608 (a fixed expression)
+    "SELECT k.provider, k.id FROM unnest(CAST(:providers AS text[]), CAST(:ids AS text[])) "
+    "AS k(provider, id) WHERE NOT EXISTS (SELECT 1 FROM processed_events e WHERE e.provider = k.provider "
+    f"AND e.provider_event_id = {erased_event_id_sql('k.id')}) "
     "ON CONFLICT DO NOTHING RETURNING provider, provider_event_id"
 )
 UPSERT_ENTITLEMENTS = text(

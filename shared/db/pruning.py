@@ -5,11 +5,14 @@
 - ``processed_events`` claims older than any provider's redelivery window (RevenueCat retries
   for hours, BTCPay on demand): a redelivery after that is older than the entitlement's state, so
   the ledger's rule already makes it change nothing (shared/domain/ledger.py);
-- ``idempotency_keys`` past their day (services/gateway/idempotency.py forgets them then anyway).
+- ``idempotency_keys`` past their day (services/gateway/idempotency.py forgets them then anyway);
+- a provider's own dedupe rows (``ProviderDedupeRows``, e.g. ``lightning_deliveries``), by the same
+  rule and retention as ``processed_events``.
 
 Deletes go in chunks so one pass never holds many row locks at once.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,19 +31,32 @@ _SPENT = {
 
 
 @dataclass(frozen=True)
+class ProviderDedupeRows:
+    """A provider's table of deliveries seen (its dedupe record), aged by ``aged_by``, keyed by ``key``."""
+
+    table: str
+    aged_by: str
+    key: str
+
+
+@dataclass(frozen=True)
 class SpentRowRetention:
     """Days each kind of spent row is kept."""
 
     outbox: int
     processed_events: int
     idempotency_keys: int
+    provider_dedupe: tuple[ProviderDedupeRows, ...] = ()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "SpentRowRetention":
+    def from_settings(
+        cls, settings: Settings, provider_dedupe: Sequence[ProviderDedupeRows] = ()
+    ) -> "SpentRowRetention":
         return cls(
             settings.outbox_published_retention_days,
             settings.processed_events_retention_days,
             settings.idempotency_keys_retention_days,
+            tuple(provider_dedupe),
         )
 
 
@@ -50,8 +66,13 @@ async def prune_spent_rows(
     """Delete spent rows older than their retention, in the caller's transaction; counts per table."""
     days = {"outbox": retention.outbox, "processed_events": retention.processed_events}
     days["idempotency_keys"] = retention.idempotency_keys
+    spent = dict(_SPENT)
+    for rows in retention.provider_dedupe:
+        if await _present(session, rows.table):
+            spent[rows.table] = (rows.aged_by, "TRUE", rows.key)
+            days[rows.table] = retention.processed_events
     deleted: dict[str, int] = {}
-    for table, (aged_by, condition, key) in _SPENT.items():
+    for table, (aged_by, condition, key) in spent.items():
         cutoff = now - timedelta(days=days[table])
         total = 0
         while True:
@@ -67,3 +88,8 @@ async def prune_spent_rows(
                 break
         deleted[f"{table} (deleted)"] = total
     return deleted
+
+
+async def _present(session: AsyncSession, table: str) -> bool:
+    found = await session.execute(text("SELECT to_regclass(:t) IS NOT NULL"), {"t": f"public.{table}"})
+    return bool(found.scalar_one())

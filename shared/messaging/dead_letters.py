@@ -5,7 +5,7 @@ to their original topic; consumers are idempotent, so a replay never doubles an 
 """
 
 import contextlib
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -74,13 +74,16 @@ async def read_dead_letters(bootstrap: str, topic: str, limit: int) -> list[Dead
         await consumer.stop()
 
 
-async def replay_dead_letters(bootstrap: str, topic: str, group: str) -> int:
+async def replay_dead_letters(
+    bootstrap: str, topic: str, group: str, on_replayed: Callable[[], None] = lambda: None
+) -> int:
     """Re-publish the dead letters of ``topic`` not replayed before; ``group`` stores the progress.
 
     Partitions are assigned explicitly (no rebalancing) and read from the group's committed offset
     (or the beginning) up to the end offsets measured once those positions are known, so a replay
     always terminates, counts every letter that was there when it started, and skips the letters
-    its own replays produce. Each letter's offset is committed after its ack.
+    its own replays produce. Each letter's offset is committed after its ack, then ``on_replayed``
+    is called (a progress bar).
     """
     dlq = Topics.dead_letters_of(topic)
     partitions = [TopicPartition(dlq, p) for p in await _partition_numbers(bootstrap, dlq)]
@@ -96,6 +99,7 @@ async def replay_dead_letters(bootstrap: str, topic: str, group: str) -> int:
             await producer.send_and_wait(topic, value=record.value, key=record.key, headers=headers)
             await consumer.commit({TopicPartition(record.topic, record.partition): record.offset + 1})
             replayed += 1
+            on_replayed()
     finally:
         await producer.stop()
         await consumer.stop()

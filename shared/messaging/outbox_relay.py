@@ -26,7 +26,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import orjson
@@ -39,13 +39,14 @@ from shared.db.models import Outbox
 from shared.db.unit_of_work import unit_of_work
 from shared.domain.cloudevents import CLOUDEVENT_CONTENT_TYPE
 from shared.messaging.failures import Failure, classify_failure
-from shared.messaging.published_tail import ids_on_topic_tails
+from shared.messaging.published_tail import ids_on_topic_tails, ids_on_topics_since
 from shared.observability.metrics import OUTBOX_PUBLISHED
 
 log = structlog.get_logger(__name__)
 RELAY_LOCK_KEY = 0x6269_6C6C  # "bill": one relay per database
 CACHE_RECOVERY_INTERVAL_S = 1.0
 PARK_INITIAL_S = 0.5
+FAILED_SEND_CLOCK_MARGIN = timedelta(minutes=1)
 # A broker blip passes soon, so its rows are retried often; a row that fails for itself (its topic
 # is gone) is retried rarely, since each try may hold a round for up to ``topic_wait_s``.
 PARK_MAX_S = {Failure.TRANSIENT: 5.0, Failure.PERMANENT: 300.0, Failure.UNKNOWN: 300.0}
@@ -120,6 +121,7 @@ class OutboxRelay:
                 return 0
             await self._invalidate_caches(rows)
             found = [] if vouched else await self._found_on_topics(rows)
+            found += await self._found_after_failed_sends([r for r in rows if r.attempts and r not in found])
             found_ids = {row.id for row in found}
             to_send = [row for row in rows if row.id not in found_ids]
             published, failed = await self._publish_in_key_order(to_send)
@@ -161,6 +163,30 @@ class OutboxRelay:
         found = [row for row in rows if str(row.id) in on_topics]
         if found:
             log.warning("outbox_rows_found_already_published", rows=len(found), first_seq=found[0].seq)
+        return found
+
+    async def _found_after_failed_sends(self, rows: Sequence[Outbox]) -> list[Outbox]:
+        """Rows whose earlier send failed (``attempts`` > 0, still unpublished) but reached the topic.
+
+        A lost ack looks like a failure although the broker wrote the event; the row then waits its
+        park time while other events follow it on the partition, so the tail check cannot find it.
+        The broker stamps each event with its send time, which is after the row's creation: read from
+        then (less a margin for the database's and this host's clocks).
+        """
+        if not rows:
+            return []
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in {row.topic for row in rows}
+            for partition in await self._partitions_if_any(topic)
+        ]
+        since = min(row.created_at for row in rows) - FAILED_SEND_CLOCK_MARGIN
+        on_topics = await ids_on_topics_since(
+            self._kafka_bootstrap, partitions, int(since.timestamp() * 1000)
+        )
+        found = [row for row in rows if str(row.id) in on_topics]
+        if found:
+            log.warning("outbox_failed_sends_found_published", rows=len(found), first_seq=found[0].seq)
         return found
 
     async def _partitions_if_any(self, topic: str) -> set[int]:

@@ -46,6 +46,11 @@ class Topics:
         # The audit chain's head, published outside the database (shared/messaging/audit_anchors.py).
         return f"{self.namespace}billing.audit.anchors"
 
+    @property
+    def telemetry(self) -> str:
+        # Funnel telemetry (shared/messaging/telemetry.py): best effort, rolled up by services/telemetry.
+        return f"{self.namespace}billing.telemetry"
+
     def group(self, service: str) -> str:
         return f"{self.namespace}billing-{service}"
 
@@ -54,7 +59,13 @@ class Topics:
         return f"{topic}.dlq"
 
     def main(self) -> list[str]:
-        return [self.webhooks_raw, self.entitlement_updates, self.entitlements, self.catalog_changes]
+        return [
+            self.webhooks_raw,
+            self.entitlement_updates,
+            self.entitlements,
+            self.catalog_changes,
+            self.telemetry,
+        ]
 
     def dead_letter_topics(self) -> list[str]:
         return [self.dead_letters_of(t) for t in self.main()]

@@ -30,6 +30,9 @@ class PersonalDataTable:
     cloud_event_column: str | None = None
     # Columns whose text holds the user id between colons (composite dedupe keys); rewritten in place.
     delimited_columns: tuple[str, ...] = ()
+    # Claimed event ids naming the user between colons: replaced by their digest, which still dedupes
+    # (shared/db/ledger_writes.py::erased_event_id_sql).
+    digested_columns: tuple[str, ...] = ()
     # Which of the rewritten columns are jsonb (the rest are text).
     jsonb_columns: tuple[str, ...] = ()
     order_by: str = field(default="1")
@@ -58,7 +61,7 @@ CORE_PERSONAL_DATA: tuple[PersonalDataTable, ...] = (
         jsonb_columns=("payload",),
     ),
     PersonalDataTable(
-        "processed_events", None, Erasure.PSEUDONYMISE, delimited_columns=("provider_event_id",)
+        "processed_events", None, Erasure.PSEUDONYMISE, digested_columns=("provider_event_id",)
     ),
     PersonalDataTable("api_keys", "user_id", Erasure.DELETE),
 )

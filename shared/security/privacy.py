@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.audit_log import append_audit
+from shared.db.ledger_writes import erased_event_id_sql
 from shared.db.security_models import ErasureRecord
 from shared.domain.audit import ERASED_PREFIX, AuditEntry, user_subject
 from shared.security.personal_data import Erasure, PersonalDataMap, PersonalDataTable
@@ -31,7 +32,10 @@ def _match(spec: PersonalDataTable) -> str:
         f"WHERE jsonb_path_exists(t.{column}, '$.** ? (@ == $id)', jsonb_build_object('id', u.id)))"
         for column in spec.json_columns
     ]
-    conditions += [f"strpos(CAST(t.{column} AS text), :delimited) > 0" for column in spec.delimited_columns]
+    conditions += [
+        f"strpos(CAST(t.{column} AS text), :delimited) > 0"
+        for column in (*spec.delimited_columns, *spec.digested_columns)
+    ]
     return " OR ".join(conditions)
 
 
@@ -124,5 +128,6 @@ def _erase_sql(spec: PersonalDataTable) -> str:
         inner = rewritten.get(column, column)
         as_text = f"replace(CAST({inner} AS text), :delimited, :delimited_pseudonym)"
         rewritten[column] = f"CAST({as_text} AS {'jsonb' if column in spec.jsonb_columns else 'text'})"
+    rewritten |= {column: erased_event_id_sql(column) for column in spec.digested_columns}
     assignments += [f"{column} = {expression}" for column, expression in rewritten.items()]
     return f"UPDATE {spec.table} t SET {', '.join(assignments)} WHERE {where}"  # noqa: S608

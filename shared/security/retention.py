@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.audit_log import append_audit
-from shared.db.pruning import SpentRowRetention, prune_spent_rows
+from shared.db.pruning import ProviderDedupeRows, SpentRowRetention, prune_spent_rows
 from shared.db.unit_of_work import unit_of_work
 from shared.domain.audit import AuditEntry
 from shared.settings import Settings
@@ -108,10 +108,12 @@ class RetentionSchedule:
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
         raw_payloads: Sequence[RawPayloadColumn],
+        provider_dedupe: Sequence[ProviderDedupeRows] = (),
     ) -> None:
         self._sessions = sessions
         self._settings = settings
         self._raw_payloads = raw_payloads
+        self._provider_dedupe = provider_dedupe
 
     async def run_once(self) -> RetentionReport | None:
         """One pass; None when another replica holds the job's lock."""
@@ -127,7 +129,7 @@ class RetentionSchedule:
                 self._settings.raw_payload_retention_days,
                 self._settings.audit_details_retention_days,
                 actor="service:entitlement-worker",
-                spent_rows=SpentRowRetention.from_settings(self._settings),
+                spent_rows=SpentRowRetention.from_settings(self._settings, self._provider_dedupe),
             )
 
     async def run_forever(self) -> None:

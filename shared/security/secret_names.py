@@ -43,6 +43,7 @@ CORE_SECRET_SPECS: tuple[SecretSpec, ...] = (
     SecretSpec("ack_signing_secret", SecretKind.SIGNING, standard_webhooks_key),
     SecretSpec("marketplace_session_secret", SecretKind.SIGNING, lambda: secrets.token_urlsafe(32)),
     SecretSpec("admin_api_key", SecretKind.CREDENTIAL),
+    SecretSpec("telemetry_pseudonym_secret", SecretKind.SIGNING, lambda: secrets.token_urlsafe(32)),
 )
 
 

@@ -8,7 +8,7 @@ import asyncio
 import fcntl
 import json
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -38,18 +38,24 @@ def record_of(versions: SecretVersions) -> dict[str, Any]:
         "previous_valid_until": (
             versions.previous_valid_until.isoformat() if versions.previous_valid_until else None
         ),
+        "rotated_at": versions.rotated_at.isoformat() if versions.rotated_at else None,
     }
 
 
-def versions_of(name: str, record: dict[str, Any], version: int | None = None) -> SecretVersions:
+def versions_of(
+    name: str, record: dict[str, Any], version: int | None = None, written_at: datetime | None = None
+) -> SecretVersions:
+    """``written_at`` (when the back end stored the record) dates a record written without ``rotated_at``."""
     previous = record.get("previous")
     until = record.get("previous_valid_until")
+    rotated_at = record.get("rotated_at")
     return SecretVersions(
         name=name,
         current=SecretValue(str(record.get("current") or "")),
         previous=SecretValue(previous) if previous else None,
         previous_valid_until=datetime.fromisoformat(until) if until else None,
         version=version,
+        rotated_at=datetime.fromisoformat(rotated_at) if rotated_at else written_at,
     )
 
 
@@ -68,7 +74,8 @@ class EnvFileSecretStore:
         path = self._file(name)
         if path.exists():
             record = json.loads(path.read_text())
-            return versions_of(name, record, version=int(record.get("version", 0)))
+            written_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            return versions_of(name, record, version=int(record.get("version", 0)), written_at=written_at)
         current = _setting(self._settings, name)
         if not current:
             return None

@@ -64,6 +64,8 @@ class SecretVersions:
     previous_valid_until: datetime | None = None
     # The back end's version of this record (Vault KV v2), for check-and-set writes.
     version: int | None = field(default=None, compare=False)
+    # When the current value was made current (None: set by hand in the environment, age unknown).
+    rotated_at: datetime | None = field(default=None, compare=False)
 
     def verifying(self, now: datetime) -> list[SecretValue]:
         """Values a signature may be made with at ``now``: current, then previous inside its window."""

@@ -125,6 +125,7 @@ class SecretProvider:
             previous=old.current if keep_previous and old else None,
             previous_valid_until=until,
             version=old.version if old else None,
+            rotated_at=self._now(),
         )
         stored = await self._store.write(rotated)
         self._cache.pop(name, None)
@@ -135,7 +136,8 @@ class SecretProvider:
         old = await self._store.read(name)
         if old is None:
             raise SecretNotConfiguredError(name)
-        stored = await self._store.write(SecretVersions(name=name, current=old.current, version=old.version))
+        kept = SecretVersions(name=name, current=old.current, version=old.version, rotated_at=old.rotated_at)
+        stored = await self._store.write(kept)
         self._cache.pop(name, None)
         return stored
 

@@ -8,6 +8,7 @@ AppRole tokens expire: on 403 the store logs in again once and retries.
 import asyncio
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import hvac
@@ -84,7 +85,13 @@ class VaultSecretStore:
         except vault_errors.InvalidPath:
             return None
         data = response["data"]
-        return versions_of(name, data["data"], version=int(data["metadata"]["version"]))
+        created = data["metadata"].get("created_time")
+        return versions_of(
+            name,
+            data["data"],
+            version=int(data["metadata"]["version"]),
+            written_at=datetime.fromisoformat(created) if created else None,
+        )
 
     async def write(self, versions: SecretVersions) -> SecretVersions:
         return await asyncio.to_thread(self._write, versions)

@@ -15,6 +15,8 @@ from services.catalog_sync.ledger_drift import check_ledger_once
 from shared.bootstrap import bootstrap
 from shared.db.models import UserEntitlement
 from shared.domain.packs import BillingKind
+from shared.domain.provider import Provider
+from shared.ledger_reconciliation import plan_reconciliation, reconcile_ledger
 from shared.observability.metrics import LEDGER_DRIFT
 from tests.conftest import Stack
 from tests.infra.lightning import (
@@ -206,3 +208,22 @@ async def test_an_unreadable_provider_is_reported_unread_never_as_drift(
     assert outage.code == 2, outage.output
     assert f"unread revenuecat {user_id}" in outage.output
     assert "published 0 corrective update" in outage.output
+
+
+async def test_full_scan_also_checks_a_customer_only_revenuecat_knows(
+    stack: Stack, http: httpx.AsyncClient, rc: RevenueCatSandbox, user_id: str
+) -> None:
+    # Bought in the app: no checkout with us, and the webhook never arrived. Our side has no trace
+    # of the user; RevenueCat's customer list (API v2) does.
+    _, product = await make_pack(stack.sessions)
+    await rc.simulate("purchase", app_user_id=f"rc_{user_id}", product_id=product, webhook_url=NOWHERE)
+    runtime = bootstrap(stack.settings, pool_size=1)
+    try:
+        await runtime.start()
+        plan = await plan_reconciliation(runtime)
+        report = await reconcile_ledger(runtime, {Provider.REVENUECAT: [user_id]})
+    finally:
+        await runtime.close()
+
+    assert user_id in plan[Provider.REVENUECAT]
+    assert [(d.kind.value, d.correction.provider_product_id) for d in report.drifts] == [("missing", product)]

@@ -1,5 +1,7 @@
 """Refunds: a BTCPay pull payment, ``processing`` until its payout completes, then revoked."""
 
+import asyncio
+
 import httpx
 
 from tests.conftest import Stack
@@ -64,6 +66,32 @@ async def test_starting_a_refund_twice_returns_the_same_refund(
 
     assert second["refundId"] == first["refundId"]
     assert second["pullPaymentId"] == first["pullPaymentId"]
+
+
+async def test_concurrent_refund_starts_create_one_pull_payment(
+    stack: Stack, http: httpx.AsyncClient, btcpay: BtcpaySandbox, user_id: str
+) -> None:
+    pack, _ = await lightning_pack(stack.sessions, price=3_000_000, currency="BTC")
+    session = await checkout(http, stack.gateway_url, user_id, pack)
+    await btcpay.pay(await btcpay.invoice_id_for(session["id"]))
+    await stack.published.wait_for(
+        stack.topics.entitlements, entitlement_event(user_id, "entitlement.activated", pack.slug)
+    )
+    pull_payments_before = {p["id"] for p in await btcpay.greenfield("GET", "/pull-payments")}
+    body = {"purchaseReference": session["purchaseReference"], "reason": "double click"}
+
+    await btcpay.faults(writeDelayMs=300)  # a slow BTCPay: the four starts overlap for sure
+    try:
+        answers = await asyncio.gather(
+            *(http.post(f"{stack.gateway_url}/v1/lightning/refunds", json=body) for _ in range(4))
+        )
+    finally:
+        await btcpay.faults()
+
+    assert {answer.status_code for answer in answers} <= {200, 202}
+    assert len({answer.json()["refundId"] for answer in answers}) == 1
+    created = {p["id"] for p in await btcpay.greenfield("GET", "/pull-payments")} - pull_payments_before
+    assert created == {answers[0].json()["pullPaymentId"]}
 
 
 async def test_refund_of_an_unknown_purchase_is_a_404(stack: Stack, http: httpx.AsyncClient) -> None:

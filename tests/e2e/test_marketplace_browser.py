@@ -148,3 +148,28 @@ async def test_revenuecat_purchase_in_the_browser_through_the_hosted_paywall(
 
     await eventually(listed, what="my packs listing the pack")
     await _shot(page, "my-packs")
+
+
+async def test_admin_dashboard_in_the_browser_shows_the_funnel_of_a_viewed_pack(
+    stack: Stack, http: httpx.AsyncClient, api_key: str, browser: Browser, user_id: str
+) -> None:
+    suffix = unique_suffix()
+    await apply_catalog(stack, _catalog(suffix))
+    shopper = await _signed_in_page(browser, stack, http, user_id)
+    await shopper.goto(f"/market/packs/colour-match-{suffix}")
+    admin = await browser.new_page(viewport={"width": 1100, "height": 900}, base_url=stack.gateway_url)
+    await admin.goto("/market/admin/")
+    await admin.wait_for_url("**/market/admin/sign-in")
+    await admin.fill("input[name=api_key]", api_key)
+    await admin.click("button[type=submit]:has-text('Sign in')")
+    await admin.wait_for_url("**/market/admin/")
+
+    async def viewed() -> bool | None:
+        await admin.reload()
+        cell = admin.locator(
+            f"tr[data-pack=colour-match-{suffix}][data-provider=lightning] td[data-metric=views]"
+        )
+        return (await cell.count() == 1 and (await cell.inner_text()).strip() == "1") or None
+
+    await eventually(viewed, what="the dashboard counting the view")
+    await _shot(admin, "dashboard")

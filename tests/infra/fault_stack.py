@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from apps.stack.processes import (
     REPO_ROOT,
+    SERVICES,
     prepare_backing_stores,
     sandbox_ports,
     sandbox_settings,
@@ -32,7 +33,6 @@ from tests.infra.revenuecat import make_pack
 from tests.infra.service_processes import ServiceProcesses
 from tests.infra.topic_collector import TopicCollector
 
-SERVICES = ["gateway", "ingest", "worker", "catalog-sync"]
 SANDBOX_NAMES = frozenset(sandbox.name for sandbox in SANDBOXES)
 # The sandboxes retry on a schedule long enough to outlast every outage the suite causes:
 # RevenueCat 5/10/20/40/80 "minutes" of 300 ms (1.5 s … 24 s, 46 s in all), BTCPay 10 s, 1 min,

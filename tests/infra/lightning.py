@@ -91,6 +91,10 @@ class BtcpaySandbox:
     async def delivery_faults(self, **faults: Any) -> None:
         await self._control("/control/delivery", faults)
 
+    async def faults(self, **faults: Any) -> None:
+        """``/control/faults``: no argument clears every fault."""
+        await self._control("/control/faults", faults)
+
     async def set_rate(self, pair: str, rate: str) -> None:
         await self._control("/control/rates", {pair: rate})
 

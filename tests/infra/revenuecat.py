@@ -104,6 +104,11 @@ class RevenueCatSandbox:
         )
         assert response.status_code == 200, response.text
 
+    async def skew_clock(self, offset_ms: int) -> None:
+        """Run RevenueCat's clock ``offset_ms`` ahead of ours (negative: behind); 0 puts it right."""
+        response = await self._http.post(f"{self.base_url}/control/clock", json={"offset_ms": offset_ms})
+        assert response.status_code == 200, response.text
+
     async def fault(self, **body: Any) -> None:
         response = await self._http.post(f"{self.base_url}/control/faults", json=body)
         assert response.status_code in (200, 201), response.text

@@ -6,12 +6,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from shared.connectors.registry import personal_data_map
 from shared.db.entitlements import apply_entitlement_update
 from shared.db.models import Outbox, UserEntitlement
 from shared.domain.entitlements import EntitlementEventType, EntitlementStatus, EntitlementUpdate
 from shared.domain.packs import MicroSaasPack
 from shared.domain.provider import Provider
+from shared.security.privacy import erase_user
 from tests.conftest import Stack, revenuecat_product_of
+from tests.infra.security import tables_containing
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -83,3 +86,21 @@ async def test_update_for_unknown_product_leaves_no_trace(stack: Stack, user_id:
     with pytest.raises(LookupError):
         await _apply(stack, update)
     assert await _state(stack, user_id) == ([], 0)
+
+
+async def test_a_retry_after_the_users_erasure_is_still_a_duplicate(
+    stack: Stack, user_id: str, subscription_pack: MicroSaasPack
+) -> None:
+    # A RevenueCat-style key names the user, so the erasure rewrites it; the claim must survive that.
+    update = _update(
+        user_id, subscription_pack, EntitlementStatus.ACTIVE, T0, update_id=f"EVT-1:{user_id}:product"
+    )
+    assert await _apply(stack, update) is EntitlementEventType.ACTIVATED
+    async with stack.sessions() as session, session.begin():
+        await erase_user(session, personal_data_map(), user_id, requested_by="test")
+    assert await tables_containing(stack.sessions, user_id) == {}
+
+    assert await _apply(stack, update) is None  # the provider's retry of the same event
+
+    assert await _state(stack, user_id) == ([], 0)
+    assert await tables_containing(stack.sessions, user_id) == {}

@@ -13,6 +13,7 @@ from typing import Any, cast
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaTimeoutError
 from redis.asyncio import Redis
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -330,7 +331,8 @@ async def test_a_relay_notices_that_another_ran_a_round_it_could_not_commit(benc
         with pytest.raises(Exception):  # noqa: B017 - the other relay dies mid-round
             await crashed.publish_pending()
 
-        await survivor.publish_pending()
+        # The cut connection may hold the relay lock until the server notices it is gone: retry.
+        await _eventually(lambda: _all_marked(survivor, bench, second), "the survivor's round")
         await _each_published_once(bench, first + second)
     finally:
         await proxy.close()
@@ -343,3 +345,56 @@ async def _round_published(relay: OutboxRelay) -> bool:
     except Exception:  # the pool may still hand out a connection the proxy cut
         return False
     return True
+
+
+class _LosesTheFirstAck:
+    """The relay's producer, whose first send reaches Kafka but answers as if its ack was lost."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+        self.lost = 0
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return await self._producer.partitions_for(topic)  # type: ignore[no-any-return]
+
+    async def send(self, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+        delivery: asyncio.Future[Any] = await self._producer.send(*args, **kwargs)
+        await delivery
+        if self.lost:
+            return delivery
+        self.lost += 1
+        lost_ack: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        lost_ack.set_exception(KafkaTimeoutError("ack not received (injected after a real send)"))
+        return lost_ack
+
+
+async def test_a_send_whose_ack_was_lost_is_not_sent_again(bench: RelayBench) -> None:
+    redis = create_redis(bench.settings)
+    producer = _LosesTheFirstAck(bench.producer)
+    relay = OutboxRelay(
+        bench.sessions,
+        cast(AIOKafkaProducer, producer),
+        FeatureCache(redis, bench.settings.namespace),
+        kafka_bootstrap=bench.settings.kafka_bootstrap,
+        batch_size=50,
+        idle_interval_s=0.05,
+        topic_wait_s=2.0,
+    )
+    try:
+        rows = await _users_rows(bench, users=3, per_user=3)
+        await relay.publish_pending()  # one send "fails": its key waits, the others are marked
+        assert producer.lost == 1
+        waiting = [stored for row in rows if (stored := await _stored(bench, row)).published_at is None]
+        assert len({row.key for row in waiting}) == 1  # that key's rows wait behind its "failed" head
+        assert "KafkaTimeoutError" in (waiting[0].last_error or "")
+
+        await _eventually(lambda: _all_marked(relay, bench, rows), "every row marked published")
+        await _each_published_once(bench, rows)
+    finally:
+        await redis.aclose()
+
+
+async def _all_marked(relay: OutboxRelay, bench: RelayBench, rows: list[Outbox]) -> bool:
+    """One more round of ``relay``; True once every row is marked published."""
+    await relay.publish_pending()
+    return all([(await _stored(bench, row)).published_at is not None for row in rows])

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
+from shared.connectors.lightning.tables import LightningDelivery
+from shared.connectors.registry import provider_dedupe_rows
 from shared.db.models import Outbox, ProcessedEvent
 from shared.db.pruning import SpentRowRetention, prune_spent_rows
 from tests.conftest import Stack
@@ -72,3 +74,32 @@ async def test_spent_rows_go_and_rows_with_a_job_stay(stack: Stack) -> None:
         )
         assert set(keys.scalars()) == {"new"}
         await session.rollback()  # leave the session's database as it was
+
+
+async def test_a_providers_dedupe_rows_age_out_with_processed_events(stack: Stack) -> None:
+    now = datetime.now(UTC)
+    tag = uuid.uuid4().hex[:10]
+    retention = SpentRowRetention(
+        outbox=7, processed_events=180, idempotency_keys=2, provider_dedupe=provider_dedupe_rows()
+    )
+    async with stack.sessions() as session, session.begin():
+        session.add_all(
+            LightningDelivery(
+                dedupe_key=f"{age}-{tag}",
+                source="btcpay",
+                event_type="InvoiceSettled",
+                outcome="applied",
+                received_at=now - timedelta(days=days),
+            )
+            for age, days in [("old", 200), ("new", 1)]
+        )
+        await session.flush()
+
+        deleted = await prune_spent_rows(session, retention, now)
+
+        kept = await session.execute(
+            select(LightningDelivery.dedupe_key).where(LightningDelivery.dedupe_key.endswith(tag))
+        )
+        assert set(kept.scalars()) == {f"new-{tag}"}
+        assert deleted["lightning_deliveries (deleted)"] >= 1
+        await session.rollback()

@@ -214,3 +214,27 @@ async def test_a_renewal_after_the_revoke_grants_access_again(
 
 async def _status_is(stack: Stack, user_id: str, product: str, status: str) -> bool:
     return await _status(stack, user_id, product) == status
+
+
+async def test_with_revenuecats_clock_behind_ours_a_renewal_after_the_revoke_still_counts(
+    stack: Stack, http: httpx.AsyncClient, user_id: str
+) -> None:
+    # Snapshots are ordered by RevenueCat's clock (request_date_ms). Were the revoke stamped with
+    # ours, a RevenueCat clock five minutes behind would make the renewal's snapshot look older than
+    # the revoke for five minutes: the customer paid and would have no access.
+    rc = RevenueCatSandbox(http, stack.sandbox_urls["revenuecat"])
+    await rc.skew_clock(-300_000)
+    try:
+        product = await _purchased(stack, http, user_id)
+        response = await http.post(
+            f"{stack.gateway_url}/v1/admin/entitlements/{await _entitlement_id(stack, user_id)}/revoke",
+            json={"reason": "mistaken chargeback"},
+        )
+        assert response.status_code == 202, response.text
+        await eventually(lambda: _status_is(stack, user_id, product, "revoked"), what="revocation applied")
+
+        renewal = await rc.simulate("renewal", app_user_id=f"rc_{user_id}", product_id=product)
+        await wait_until_applied(stack.sessions, renewal["id"], user_id)
+    finally:
+        await rc.skew_clock(0)
+    assert await _status(stack, user_id, product) == "active"

@@ -14,7 +14,7 @@ COMPOSE_FILE = DEPLOY / "compose.yaml"
 K8S_DIR = DEPLOY / "k8s"
 IMAGE = "hometryon/billing:latest"
 # The services `billing serve` runs, and the shared settings every one of them needs.
-SERVED = ("gateway", "ingest", "worker", "catalog-sync")
+SERVED = ("gateway", "ingest", "worker", "catalog-sync", "telemetry")
 SHARED_ENVIRONMENT = ("BILLING_DATABASE_URL", "BILLING_KAFKA_BOOTSTRAP", "BILLING_REDIS_URL")
 
 

@@ -14,7 +14,7 @@ from shared.settings import Settings
 from tests.unit.deploy_files import K8S_DIR, SERVED, k8s_documents, parse_billing_command
 
 KUBERNETES_VERSION = "1.30"
-CONSUMERS = ("ingest", "worker", "catalog-sync")
+CONSUMERS = ("ingest", "worker", "catalog-sync", "telemetry")
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 (what the pods must listen on)
 
 

@@ -19,7 +19,10 @@ def gateway_routes() -> set[tuple[str, str]]:
 def test_only_provider_webhooks_lnurl_probes_and_marketplace_pages_are_exempt() -> None:
     exempt = {pattern for method, pattern in gateway_routes() if policy_for(method, pattern).exempt}
     # Marketplace pages authenticate with their signed session cookie (services/marketplace/).
+    # The API's description (/openapi.json, /docs and its assets) holds no secret.
     allowed = ("/v1/webhooks/", "/v1/lnurl/", "/healthz", "/readyz", "/metrics", "/market/", "/paywall")
+    allowed += ("/asyncapi.json",)  # a generated document, no data
+    allowed += ("/openapi.json", "/docs")
     assert exempt and all(pattern.startswith(allowed) for pattern in exempt)
 
 

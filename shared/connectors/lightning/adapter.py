@@ -81,7 +81,7 @@ class LightningAdapter:
         async with self._sessions() as session:
             listing = await invoice_store.lightning_listing(session, pack.id)
             renewing = (
-                await invoice_store.active_entitlement(session, checkout.user_id, pack.id)
+                await invoice_store.renewable_grant(session, checkout.user_id, pack.id)
                 if pack.billing_kind is BillingKind.SUBSCRIPTION
                 else None
             )

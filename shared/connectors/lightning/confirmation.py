@@ -108,7 +108,7 @@ async def _grants_until(
     if pack.billing_kind != BillingKind.SUBSCRIPTION.value:
         return add_period(settled_at, pack.billing_period) if pack.billing_period else None
     start = settled_at
-    current = await invoice_store.active_entitlement(session, invoice.user_id, invoice.catalog_id)
+    current = await invoice_store.renewable_grant(session, invoice.user_id, invoice.catalog_id)
     renewing = current is not None and current.purchase_reference == invoice.purchase_reference
     if renewing and current is not None and current.expires_at is not None and current.expires_at > start:
         start = current.expires_at

@@ -2,15 +2,18 @@
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.connectors.lightning.delivery_targets import SettlementCheck
 from shared.connectors.lightning.tables import LightningDelivery, LightningInvoice, LightningRefund
-from shared.db.models import BillingCatalogProvider, UserEntitlement
+from shared.db.bundles import bundle_purchase_reference
+from shared.db.catalog_models import BundleItem
+from shared.db.models import BillingCatalog, BillingCatalogProvider, UserEntitlement
 from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.provider import Provider
 
@@ -30,23 +33,43 @@ async def lightning_listing(session: AsyncSession, catalog_id: uuid.UUID) -> Bil
     ).scalar_one_or_none()
 
 
-async def active_entitlement(
+@dataclass(frozen=True)
+class RenewableGrant:
+    """What a Lightning renewal extends: the purchase it renews, and when that access ends."""
+
+    purchase_reference: str
+    expires_at: datetime | None
+
+
+async def renewable_grant(
     session: AsyncSession, user_id: str, catalog_id: uuid.UUID
-) -> UserEntitlement | None:
-    """The user's active Lightning entitlement to the pack, the one a renewal extends."""
-    return (
-        await session.execute(
-            select(UserEntitlement)
-            .where(
-                UserEntitlement.user_id == user_id,
-                UserEntitlement.catalog_id == catalog_id,
-                UserEntitlement.source_provider == Provider.LIGHTNING.value,
-                UserEntitlement.status == "active",
-            )
-            .order_by(UserEntitlement.expires_at.desc().nulls_first())
-            .limit(1)
+) -> RenewableGrant | None:
+    """The user's active Lightning grant of the pack, the one a renewal extends.
+
+    A bundle's grant lives on its children, each under ``bundle:<slug>:<purchase reference>``: a
+    renewal of the bundle renews that purchase, so its children are extended, not granted again.
+    """
+    active = select(UserEntitlement).where(
+        UserEntitlement.user_id == user_id,
+        UserEntitlement.source_provider == Provider.LIGHTNING.value,
+        UserEntitlement.status == "active",
+    )
+    bundle_slug = await session.scalar(
+        select(BillingCatalog.slug).where(
+            BillingCatalog.id == catalog_id, exists().where(BundleItem.bundle_id == catalog_id)
         )
+    )
+    prefix = bundle_purchase_reference(bundle_slug, "") if bundle_slug is not None else ""
+    if bundle_slug is None:
+        active = active.where(UserEntitlement.catalog_id == catalog_id)
+    else:
+        active = active.where(UserEntitlement.purchase_reference.startswith(prefix, autoescape=True))
+    newest = (
+        await session.execute(active.order_by(UserEntitlement.expires_at.desc().nulls_first()).limit(1))
     ).scalar_one_or_none()
+    if newest is None:
+        return None
+    return RenewableGrant(newest.purchase_reference.removeprefix(prefix), newest.expires_at)
 
 
 async def invoice_for_check(

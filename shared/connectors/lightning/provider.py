@@ -22,6 +22,7 @@ from shared.connectors.lightning.pricing.oracle import price_oracle_from_setting
 from shared.connectors.lightning.reconcile_truth import lightning_truth
 from shared.connectors.lightning.watch import run_in_background
 from shared.connectors.lightning.webhook import verify_lightning_webhook
+from shared.db.pruning import ProviderDedupeRows
 from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.provider import Provider
 from shared.domain.reconciliation import ProviderTruth
@@ -53,6 +54,9 @@ class LightningProvider:
     )
     raw_payloads: Sequence[RawPayloadColumn] = (
         RawPayloadColumn("lightning_deliveries", "detail", "received_at"),
+    )
+    dedupe_rows: Sequence[ProviderDedupeRows] = (
+        ProviderDedupeRows("lightning_deliveries", "received_at", "dedupe_key"),
     )
 
     def user_id_at_provider(self, user_id: str) -> str:
@@ -100,6 +104,9 @@ class LightningProvider:
     ) -> list[ProviderTruth]:
         assert isinstance(connector, LightningAdapter)
         return await lightning_truth(user_id, connector, resources)
+
+    async def customers(self, connector: BillingConnector, resources: ProviderResources) -> list[str]:
+        return []  # every Lightning purchase starts as a checkout of ours: the ledger's side knows them all
 
     def gateway_tasks(self) -> Sequence[BackgroundTask]:
         return (run_in_background,)

@@ -53,19 +53,26 @@ class Refunds:
         self._backends = backends
 
     async def start(self, user_id: str | None, purchase_reference: str, reason: str) -> RefundView:
-        """Refund the latest settled invoice of the purchase; starting twice returns the same refund."""
-        async with self._sessions() as session:
-            invoice = await invoice_store.latest_settled_invoice(session, purchase_reference)
-            if invoice is None or (user_id is not None and invoice.user_id != user_id):
-                raise RefundNotPossibleError(f"no settled Lightning purchase {purchase_reference!r}")
-            existing = await invoice_store.refund_for_invoice(session, invoice.id)
-        if existing is not None:
-            return _view(existing, invoice)
-        backend = self._backends.get(invoice.backend)
-        if backend is None:
-            raise ProviderError("lightning", f"back end {invoice.backend} is not configured", retryable=True)
-        started = await backend.start_refund(invoice, reason)
+        """Refund the latest settled invoice of the purchase; starting twice returns the same refund.
+
+        The invoice row stays locked from the check to the insert, across the back end's call: two
+        concurrent starts would otherwise both see no refund and create two pull payments. A start
+        that fails rolls back and leaves nothing behind, so pressing again simply retries.
+        """
         async with unit_of_work(self._sessions) as session:
+            settled = await invoice_store.latest_settled_invoice(session, purchase_reference)
+            if settled is None or (user_id is not None and settled.user_id != user_id):
+                raise RefundNotPossibleError(f"no settled Lightning purchase {purchase_reference!r}")
+            invoice = await invoice_store.invoice_by_id(session, settled.id, lock=True)
+            assert invoice is not None
+            existing = await invoice_store.refund_for_invoice(session, invoice.id)
+            if existing is not None:
+                return _view(existing, invoice)
+            backend = self._backends.get(invoice.backend)
+            if backend is None:
+                message = f"back end {invoice.backend} is not configured"
+                raise ProviderError("lightning", message, retryable=True)
+            started = await backend.start_refund(invoice, reason)
             refund = LightningRefund(
                 id=uuid.uuid4(),
                 invoice_id=invoice.id,

@@ -19,7 +19,7 @@ from shared.connectors.revenuecat.checkout_links import (
 )
 from shared.connectors.revenuecat.client import PROVIDER, RevenueCatClient
 from shared.connectors.revenuecat.customer_info import CustomerInfo
-from shared.connectors.revenuecat.events import RevenueCatEvent, RevenueCatWebhook
+from shared.connectors.revenuecat.events import RevenueCatEvent, RevenueCatWebhook, ms_to_datetime
 from shared.connectors.revenuecat.normalize import (
     CLAIMED_STATUS,
     Handling,
@@ -146,6 +146,10 @@ class RevenueCatAdapter:
         ``entitlement.revoked``: the update goes on the user's partition and the worker applies it
         like any other. A later RevenueCat event whose snapshot reports the product active
         re-activates it: cancel or refund in the store to make a revoke final.
+
+        The revocation is stamped with RevenueCat's clock (``request_date_ms`` of a subscribers read
+        made now), the clock its snapshots are ordered by: with ours, a RevenueCat clock running
+        behind would make every snapshot read after the revoke look older than it and be ignored.
         """
         async with self._sessions() as session:
             rows = await session.execute(
@@ -164,7 +168,8 @@ class RevenueCatAdapter:
             products = sorted(set(rows.scalars().all()))
         if not products:
             raise LookupError(f"user {user_id} has no RevenueCat entitlement {purchase_reference!r}")
-        now = datetime.now(UTC)
+        info = await self.customer_info(app_user_id_for(user_id))
+        revoked_at = ms_to_datetime(info.request_date_ms)
         await self._updates.publish(
             [
                 EntitlementUpdate(
@@ -175,7 +180,7 @@ class RevenueCatAdapter:
                     provider_product_id=product,
                     purchase_reference=purchase_reference,
                     status=EntitlementStatus.REVOKED,
-                    occurred_at=now,
+                    occurred_at=revoked_at,
                     reason=f"revoked locally: {reason}",
                 )
                 for product in products

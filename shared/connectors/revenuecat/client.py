@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from shared.domain.errors import ProviderError
+from shared.observability.provider_calls import provider_call
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -168,14 +169,19 @@ class RevenueCatClient:
     ) -> dict[str, Any]:
         url = path if path.startswith("http") else f"{self._base_url}{path}"
         try:
-            response = await self._http.request(
-                method,
-                url,
-                params=params,
-                json=json,
-                headers={"Authorization": f"Bearer {key.get_secret_value()}", "Accept": "application/json"},
-                timeout=self._timeout,
-            )
+            with provider_call("revenuecat", method) as call:
+                response = await self._http.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers={
+                        "Authorization": f"Bearer {key.get_secret_value()}",
+                        "Accept": "application/json",
+                    },
+                    timeout=self._timeout,
+                )
+                call.answered(response.status_code)
         except httpx.TransportError as exc:
             log.warning("revenuecat_unreachable", method=method, path=path, error=type(exc).__name__)
             raise ProviderError(PROVIDER, f"{method} {path}: {type(exc).__name__}", retryable=True) from exc

@@ -17,8 +17,9 @@ from shared.connectors.revenuecat.cli import revenuecat_app
 from shared.connectors.revenuecat.client import RevenueCatClient
 from shared.connectors.revenuecat.ingest import revenuecat_updates
 from shared.connectors.revenuecat.reconcile_truth import revenuecat_truth
-from shared.connectors.revenuecat.users import app_user_id_for
+from shared.connectors.revenuecat.users import app_user_id_for, user_id_from_app_user_ids
 from shared.connectors.revenuecat.webhook import verify_revenuecat_webhook
+from shared.db.pruning import ProviderDedupeRows
 from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.provider import Provider
 from shared.domain.reconciliation import ProviderTruth
@@ -47,6 +48,7 @@ class RevenueCatProvider:
     raw_payloads: Sequence[RawPayloadColumn] = (
         RawPayloadColumn("revenuecat_unapplied_events", "payload", "received_at"),
     )
+    dedupe_rows: Sequence[ProviderDedupeRows] = ()  # RevenueCat's dedupe is processed_events alone
 
     def user_id_at_provider(self, user_id: str) -> str:
         return app_user_id_for(user_id)
@@ -82,6 +84,14 @@ class RevenueCatProvider:
     ) -> list[ProviderTruth]:
         assert isinstance(connector, RevenueCatAdapter)
         return await revenuecat_truth(user_id, connector, resources)
+
+    async def customers(self, connector: BillingConnector, resources: ProviderResources) -> list[str]:
+        assert isinstance(connector, RevenueCatAdapter)
+        if not resources.settings.revenuecat_project_id:
+            return []  # listing customers is API v2, which needs the project
+        listed = await connector.client.list_v2("customers", {"limit": "100"})
+        found = (user_id_from_app_user_ids([customer.get("id")]) for customer in listed)
+        return sorted({user_id for user_id in found if user_id is not None})
 
     def gateway_tasks(self) -> Sequence[BackgroundTask]:
         return ()

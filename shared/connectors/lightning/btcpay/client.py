@@ -7,6 +7,7 @@ import httpx
 from lnurl import url_decode
 
 from shared.domain.errors import ProviderError
+from shared.observability.provider_calls import provider_call
 
 PROVIDER = "lightning-btcpay"
 
@@ -76,7 +77,9 @@ class BtcpayClient:
     ) -> Any:
         headers = self._headers if authenticated else {"Accept": "application/json"}
         try:
-            response = await self._http.request(method, url, json=json, params=params, headers=headers)
+            with provider_call("btcpay", method) as call:
+                response = await self._http.request(method, url, json=json, params=params, headers=headers)
+                call.answered(response.status_code)
         except httpx.TransportError as exc:
             raise ProviderError(PROVIDER, f"{method} {url}: {exc}", retryable=True) from exc
         if response.status_code >= 400:

@@ -28,6 +28,7 @@ from shared.connectors.lightning.pricing.oracle import PriceOracle
 from shared.domain.errors import ProviderError
 from shared.domain.packs import BillingKind
 from shared.domain.provider import Provider
+from shared.observability.provider_calls import provider_call
 
 PROVIDER = "lightning-btcpay"
 MANAGED_BY = "hometryon-billing"
@@ -283,7 +284,9 @@ class BtcpayCatalog:
     async def _call_once(self, method: str, path: str, json: Any) -> Any:
         url = f"{self._store}{path}"
         try:
-            response = await self._http.request(method, url, json=json, headers=self._headers)
+            with provider_call("btcpay", method) as call:
+                response = await self._http.request(method, url, json=json, headers=self._headers)
+                call.answered(response.status_code)
         except httpx.TransportError as exc:
             raise ProviderError(PROVIDER, f"{method} {path}: {type(exc).__name__}", retryable=True) from exc
         if response.status_code >= 400:

@@ -24,6 +24,7 @@ from nostr_sdk import (
 from pydantic import BaseModel, ConfigDict
 
 from shared.domain.errors import ProviderError
+from shared.observability.provider_calls import provider_call
 
 log = structlog.get_logger(__name__)
 
@@ -69,7 +70,8 @@ class NwcClient:
             amount=amount_msat, description=description, description_hash=description_hash, expiry=expiry_s
         )
         try:
-            made = await (await self._client()).make_invoice(request)
+            with provider_call("nwc", "make_invoice"):
+                made = await (await self._client()).make_invoice(request)
         except NostrSdkError as exc:
             raise _provider_error("make_invoice", exc) from exc
         if made.payment_hash is None or made.amount is None:
@@ -87,9 +89,10 @@ class NwcClient:
 
     async def lookup_invoice(self, payment_hash: str) -> NwcTransaction:
         try:
-            found = await (await self._client()).lookup_invoice(
-                LookupInvoiceRequest(payment_hash=payment_hash, invoice=None)
-            )
+            with provider_call("nwc", "lookup_invoice"):
+                found = await (await self._client()).lookup_invoice(
+                    LookupInvoiceRequest(payment_hash=payment_hash, invoice=None)
+                )
         except NostrSdkError as exc:
             raise _provider_error("lookup_invoice", exc) from exc
         return _transaction(found)

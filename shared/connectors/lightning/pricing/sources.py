@@ -7,6 +7,7 @@ from typing import Protocol
 import httpx
 
 from shared.domain.errors import ProviderError
+from shared.observability.provider_calls import provider_call
 
 
 class RateSource(Protocol):
@@ -19,7 +20,9 @@ async def _get_rates(
 ) -> httpx.Response:
     """A rate source's 200 answer; its outage is a retryable ``ProviderError``, a 4xx a final one."""
     try:
-        response = await http.get(url, params=params, headers=headers)
+        with provider_call("price_oracle", "GET") as call:
+            response = await http.get(url, params=params, headers=headers)
+            call.answered(response.status_code)
     except httpx.TransportError as exc:
         raise ProviderError("price-oracle", f"rate source unreachable: {exc}", retryable=True) from exc
     if response.status_code != 200:

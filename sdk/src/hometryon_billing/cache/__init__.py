@@ -1,0 +1,1 @@
+"""The local entitlement cache fed by the entitlement CloudEvents."""

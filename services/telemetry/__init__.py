@@ -1,0 +1,1 @@
+"""telemetry: rolls funnel telemetry and entitlement events up into Postgres (see app.py)."""
