@@ -18,6 +18,7 @@ from shared.connectors.base import (
     WebhookRejected,
 )
 from shared.connectors.catalog_push import SyncOutcome, no_catalog
+from shared.db.pruning import ProviderDedupeRows
 from shared.domain.checkout import CheckoutInput, CheckoutSession
 from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.errors import ProviderError
@@ -58,6 +59,7 @@ class ToyProvider:
     )
     personal_data: Sequence[PersonalDataTable] = ()
     raw_payloads: Sequence[RawPayloadColumn] = ()
+    dedupe_rows: Sequence[ProviderDedupeRows] = ()  # processed_events is its whole record
 
     def user_id_at_provider(self, user_id: str) -> str:
         return user_id
