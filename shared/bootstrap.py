@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.connectors.base import BillingConnector, ProviderPlugin, ProviderResources
-from shared.connectors.registry import configured_providers, secret_specs
+from shared.connectors.registry import configured_providers, load_extra_providers, secret_specs
 from shared.db.engine import create_engine, session_factory
 from shared.domain.provider import Provider
 from shared.messaging.entitlement_updates import EntitlementUpdatePublisher
@@ -79,6 +79,7 @@ async def command_runtime(settings: Settings, *, producer: bool = False) -> Asyn
 
 def bootstrap(settings: Settings, *, pool_size: int = 10) -> Runtime:
     """Build the process's shared resources; clients connect lazily or in ``Runtime.start``."""
+    load_extra_providers(settings)  # before the registry is read: secrets, providers
     engine = create_engine(settings.database_url, pool_size=pool_size)
     topics = Topics(settings.namespace)
     producer = create_producer(settings)

@@ -201,6 +201,10 @@ class Settings(BaseSettings):
     # `make setup`); empty: the checkout's .local/swagger-ui.
     swagger_ui_dir: str = ""
 
+    # redesign (issue 10): provider plugins beyond shared/connectors/registry.py's, as comma-separated
+    # module paths each defining PROVIDER (the tests' toy provider: tests.infra.toy_provider).
+    extra_providers: str = ""
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -7,11 +7,13 @@ import typer
 
 from apps.cli.progress import working
 from services.catalog_sync.providers import build_provider_catalogs
-from services.catalog_sync.reconcile import SyncOutcome, reconcile
+from services.catalog_sync.reconcile import reconcile
 from shared.bootstrap import command_runtime
 from shared.catalog.errors import CatalogError
 from shared.catalog.file import CatalogFile, locate_issues, parse_catalog
-from shared.db.catalog_write import PackChange, write_wanted_packs
+from shared.connectors.catalog_push import SyncOutcome
+from shared.db.catalog_changes import PackChange
+from shared.db.catalog_write import write_wanted_packs
 from shared.db.unit_of_work import unit_of_work
 from shared.settings import get_settings
 
@@ -83,7 +85,7 @@ async def _reconcile(*, push: bool) -> list[SyncOutcome]:
         catalogs = build_provider_catalogs(runtime.provider_resources)
         if not catalogs:
             typer.echo("no provider configured (RevenueCat project id, BTCPay base URL + store id)", err=True)
-        names = ", ".join(c.provider.value for c in catalogs)
+        names = ", ".join(provider.value for provider in catalogs)
         with working(f"{'syncing' if push else 'comparing'} the catalog with {names}"):
             return await reconcile(runtime.sessions, catalogs, trigger="manual", push=push)
 

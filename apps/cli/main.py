@@ -24,7 +24,7 @@ from apps.cli.reconcile import reconcile
 from apps.cli.security import apikeys_app, audit_app, retention_app, secrets_app
 from apps.cli.stack_env import load_beside_running_stack
 from apps.cli.status import status
-from shared.connectors.registry import REGISTERED_PROVIDERS
+from shared.connectors.registry import REGISTERED_PROVIDERS, load_extra_providers
 from shared.db.migrate import upgrade_to_heads
 from shared.logging import configure_logging
 from shared.messaging.topics import ensure_topics
@@ -68,6 +68,7 @@ def serve(service: Service) -> None:
     """Run one service in the foreground."""
     settings = get_settings()
     configure_logging(settings)  # before the first line (the metrics server's): one format for all
+    load_extra_providers(settings)
     if service is Service.GATEWAY:
         from services.gateway.app import build_app as build_gateway
         from shared.observability.request_context import AccessLogger

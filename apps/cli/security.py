@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from apps.cli.progress import working
 from shared.bootstrap import command_runtime
 from shared.connectors.registry import provider_dedupe_rows, raw_payload_columns, secret_specs
+from shared.db.audit_log import append_audit
 from shared.db.pruning import SpentRowRetention
 from shared.db.unit_of_work import unit_of_work
+from shared.domain.audit import AuditEntry
 from shared.messaging.audit_anchors import read_latest_anchor
 from shared.messaging.topics import Topics
 from shared.security.api_keys import create_api_key, list_api_keys, parse_scopes, revoke_api_key
-from shared.security.audit import AuditEntry, append_audit
 from shared.security.audit_chain import verify_audit_chain
 from shared.security.retention import run_retention
 from shared.security.secret_names import spec_of

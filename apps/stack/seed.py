@@ -1,63 +1,47 @@
-"""What test sessions and bench runs seed: packs written straight into the catalog tables (no change
-events; production writes go through the catalog writer) and a full-scope API key."""
+"""What test sessions and bench runs seed: packs written through the catalog writer (without change
+events: catalog_sync's schedule picks them up) and a full-scope API key."""
 
-import uuid
-
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db.models import BillingCatalog, BillingCatalogProvider
+from shared.catalog.model import ListingSpec, PackSpec
+from shared.db.catalog_write import write_wanted_packs
 from shared.db.unit_of_work import unit_of_work
 from shared.domain.packs import MicroSaasPack, ProviderProduct
 from shared.security.api_keys import ALL_SCOPES, create_api_key
 
 
+def pack_spec(pack: MicroSaasPack, provider_products: list[ProviderProduct]) -> PackSpec:
+    """The seed's pack and its provider products as the catalog writer takes them."""
+    return PackSpec(
+        slug=pack.slug,
+        display_name=pack.display_name,
+        description=pack.description,
+        features=pack.features,
+        feature_flags=pack.feature_flags,
+        price=pack.default_price,
+        currency=pack.currency,
+        billing_kind=pack.billing_kind,
+        billing_period=pack.billing_period,
+        providers={
+            product.provider: ListingSpec(
+                product_id=product.provider_product_id, price=product.price, currency=product.currency
+            )
+            for product in provider_products
+        },
+        active=pack.is_active,
+    )
+
+
 async def upsert_pack(
     session: AsyncSession, pack: MicroSaasPack, provider_products: list[ProviderProduct]
 ) -> None:
-    """Insert or update a pack (by slug) and its provider product mappings."""
-    values = pack.model_dump(
-        include={
-            "id",
-            "slug",
-            "display_name",
-            "description",
-            "features",
-            "feature_flags",
-            "default_price",
-            "currency",
-            "billing_kind",
-            "billing_period",
-            "is_active",
-        },
-        mode="json",
+    """Insert or update a pack (by slug; a new one keeps ``pack.id``) and its provider listings."""
+    await write_wanted_packs(
+        session,
+        {pack.slug: pack_spec(pack, provider_products)},
+        changes_topic=None,
+        new_pack_ids={pack.slug: pack.id},
     )
-    new_pack = insert(BillingCatalog).values(**values)
-    upsert = new_pack.on_conflict_do_update(
-        index_elements=[BillingCatalog.slug],
-        set_={k: new_pack.excluded[k] for k in values if k not in ("id", "slug")},
-    ).returning(BillingCatalog.id)
-    catalog_id = (await session.execute(upsert)).scalar_one()
-    for product in provider_products:
-        mapping = insert(BillingCatalogProvider).values(
-            id=uuid.uuid4(),
-            catalog_id=catalog_id,
-            provider=product.provider.value,
-            provider_product_id=product.provider_product_id,
-            currency=product.currency,
-            price=product.price,
-            provider_ids={},
-        )
-        await session.execute(
-            mapping.on_conflict_do_update(
-                constraint="uq_billing_catalog_provider_provider",
-                set_={
-                    "catalog_id": mapping.excluded.catalog_id,
-                    "currency": mapping.excluded.currency,
-                    "price": mapping.excluded.price,
-                },
-            )
-        )
 
 
 UNLIMITED_PER_MINUTE = 1_000_000

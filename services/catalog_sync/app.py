@@ -8,7 +8,7 @@ A change that does not parse is dead-lettered at once; a run that fails is retri
 processing failure (shared/messaging/processing.py), so nothing is redelivered in a hot loop.
 It also compares the ledger with the providers every ``reconcile_interval_s`` (ledger_drift.py), and
 refreshes the deployment's backlog gauges every ``backlog_metrics_interval_s``
-(shared/observability/backlog_gauges.py).
+(shared/backlog_metrics/backlog_gauges.py).
 """
 
 import asyncio
@@ -26,13 +26,13 @@ from services.catalog_sync.ledger_drift import check_ledger_forever
 from services.catalog_sync.providers import build_provider_catalogs
 from services.catalog_sync.reconcile import reconcile
 from services.catalog_sync.runner import SyncRunner
+from shared.backlog_metrics.backlog_gauges import BacklogGauges
+from shared.backlog_metrics.kafka_backlog import KafkaBacklog
 from shared.bootstrap import bootstrap
 from shared.connectors.registry import secret_specs
 from shared.logging import broker_logger, configure_logging
 from shared.messaging.processing import consumer_records, dead_letter, process_or_dead_letter
 from shared.messaging.topics import ensure_topics
-from shared.observability.backlog_gauges import BacklogGauges
-from shared.observability.kafka_backlog import KafkaBacklog
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -86,7 +86,7 @@ def build_app(settings: Settings) -> FastStream:
     async def create_topics() -> None:
         await ensure_topics(settings)
         await runtime.start()
-        log.info("catalog_sync_providers", providers=[c.provider.value for c in catalogs])
+        log.info("catalog_sync_providers", providers=[provider.value for provider in catalogs])
 
     @app.after_startup
     async def start_schedule() -> None:

@@ -1,4 +1,4 @@
-"""The catalog change CloudEvent catalog_sync consumes (written by shared/db/catalog_write.py).
+"""The catalog change CloudEvent catalog_sync consumes (written by shared/db/catalog_changes.py).
 
 The relay publishes it as ``application/cloudevents+json``, which FastStream hands over as bytes,
 so the handler parses each record itself: a record that does not parse is a poison message.

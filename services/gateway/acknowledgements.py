@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from services.gateway.security import SECURITY
+from services.gateway.security_context import SECURITY
 from shared.http.errors import error_response
 from shared.security.webhook_signing import sign_body
 

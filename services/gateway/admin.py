@@ -20,8 +20,9 @@ from services.gateway.context import GATEWAY, GatewayContext
 from services.gateway.pack_views import pack_view
 from shared.catalog.errors import CatalogError
 from shared.catalog.model import PackSpec
+from shared.db.catalog_changes import PackChange
 from shared.db.catalog_state import load_stored_catalog
-from shared.db.catalog_write import PackChange, lock_catalog, write_wanted_packs
+from shared.db.catalog_write import lock_catalog, write_wanted_packs
 from shared.db.unit_of_work import unit_of_work
 from shared.http.errors import error_response
 from shared.security.api_keys import Scope

@@ -14,9 +14,9 @@ from aiohttp import web
 
 from services.gateway.auth import principal_of, route_pattern
 from services.gateway.route_policy import policy_for
-from services.gateway.security import SECURITY
+from services.gateway.security_context import SECURITY
+from shared.domain.audit import AuditEntry, user_subject
 from shared.security.api_keys import Scope
-from shared.security.audit import AuditEntry, user_subject
 
 REQUEST_ID_HEADER = "X-Request-Id"
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})

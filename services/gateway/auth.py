@@ -13,7 +13,7 @@ from aiohttp import web
 
 from services.gateway.context import GATEWAY
 from services.gateway.route_policy import policy_for
-from services.gateway.security import SECURITY
+from services.gateway.security_context import SECURITY
 from shared.http.errors import error_response
 from shared.security.api_keys import KEY_PREFIX, Principal, Scope, authenticate
 

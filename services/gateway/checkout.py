@@ -21,7 +21,7 @@ from shared.db.unit_of_work import unit_of_work
 from shared.domain.checkout import CheckoutInput
 from shared.domain.errors import ProviderError
 from shared.domain.markets import market_code
-from shared.http.errors import error_response
+from shared.http.errors import error_response, validation_error_response
 from shared.messaging.telemetry import TelemetryType
 
 log = structlog.get_logger(__name__)
@@ -46,8 +46,7 @@ async def create_checkout(request: web.Request) -> web.Response:
     try:
         checkout = CheckoutInput.model_validate_json(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        return error_response(400, "invalid_checkout", first["msg"], ".".join(map(str, first["loc"])))
+        return validation_error_response(exc, "invalid_checkout")
     header_market = request.headers.get(MARKET_HEADER)
     if header_market is not None:
         code = market_code(header_market)

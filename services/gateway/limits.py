@@ -13,7 +13,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from services.gateway.auth import route_pattern
-from services.gateway.security import SECURITY
+from services.gateway.security_context import SECURITY
 from services.gateway.unsafe_text import is_unsafe, parsed_json, unsafe_field
 from shared.domain.checkout import CheckoutInput
 from shared.http.errors import error_response

@@ -14,10 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from services.gateway.auth import principal_of
 from services.gateway.context import GATEWAY
 from shared.connectors.registry import personal_data_map
+from shared.db.audit_log import append_audit
 from shared.db.unit_of_work import unit_of_work
-from shared.http.errors import error_response
+from shared.domain.audit import AuditEntry, user_subject
+from shared.http.errors import validation_error_response
 from shared.security.api_keys import Scope, create_api_key
-from shared.security.audit import AuditEntry, append_audit, user_subject
 from shared.security.privacy import erase_user, export_user
 
 routes = web.RouteTableDef()
@@ -65,8 +66,7 @@ async def create_user_token(request: web.Request) -> web.Response:
     try:
         wanted = UserTokenRequest.model_validate_json(body or b"{}")
     except ValidationError as exc:
-        first = exc.errors()[0]
-        return error_response(400, "invalid_token_request", first["msg"], ".".join(map(str, first["loc"])))
+        return validation_error_response(exc, "invalid_token_request")
     async with unit_of_work(request.app[GATEWAY].sessions) as session:
         issued = await create_api_key(
             session,

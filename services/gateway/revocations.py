@@ -13,7 +13,7 @@ from services.gateway.context import GATEWAY
 from shared.connectors.revocation import ProviderNotConfigured, revoke_entitlement_by_id
 from shared.domain.errors import ProviderError
 from shared.domain.provider import Provider
-from shared.http.errors import error_response
+from shared.http.errors import error_response, validation_error_response
 
 routes = web.RouteTableDef()
 
@@ -42,8 +42,7 @@ async def revoke_entitlement_by_its_id(request: web.Request) -> web.Response:
     try:
         revoke = RevokeByIdRequest.model_validate_json(await request.read())
     except ValidationError as exc:
-        first = exc.errors()[0]
-        return error_response(400, "invalid_request", first["msg"], ".".join(map(str, first["loc"])))
+        return validation_error_response(exc, "invalid_request")
     principal = principal_of(request)
     actor = principal.actor if principal is not None else "apikey:bootstrap-admin"
     try:
@@ -69,8 +68,7 @@ async def revoke_entitlement(request: web.Request) -> web.Response:
     try:
         revoke = RevokeRequest.model_validate_json(await request.read())
     except ValidationError as exc:
-        first = exc.errors()[0]
-        return error_response(400, "invalid_request", first["msg"], ".".join(map(str, first["loc"])))
+        return validation_error_response(exc, "invalid_request")
     connector = request.app[GATEWAY].connectors.get(revoke.provider)
     if connector is None:
         return error_response(422, "provider_unavailable", f"{revoke.provider.value} is not configured")

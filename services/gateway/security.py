@@ -7,37 +7,24 @@ aiohttp's own 4xx and handlers' failures are JSON before they are audited and si
 """
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 from aiohttp import web
 
+from services.gateway import privacy
+from services.gateway.acknowledgements import sign_webhook_acknowledgements
+from services.gateway.audit_trail import audit_requests
+from services.gateway.auth import authenticate_requests
 from services.gateway.context import GATEWAY
+from services.gateway.errors import json_errors
+from services.gateway.limits import enforce_request_limits
+from services.gateway.security_context import SECURITY, SecurityContext
 from shared.security.audit_batches import AuditBatchWriter
 from shared.security.rate_limit import RateLimiter
-from shared.security.secrets import SecretProvider
 from shared.settings import Settings
-
-
-@dataclass(frozen=True)
-class SecurityContext:
-    settings: Settings
-    secrets: SecretProvider
-    rate_limiter: RateLimiter
-    audit: AuditBatchWriter
-
-
-SECURITY = web.AppKey("security", SecurityContext)
 
 
 def install_security(app: web.Application, settings: Settings) -> None:
     """Add the security middlewares and their resources; call after the gateway's own resources."""
-    from services.gateway import privacy
-    from services.gateway.acknowledgements import sign_webhook_acknowledgements
-    from services.gateway.audit_trail import audit_requests
-    from services.gateway.auth import authenticate_requests
-    from services.gateway.errors import json_errors
-    from services.gateway.limits import enforce_request_limits
-
     # Outermost first, in front of the gateway's own (json_errors); the list is open until startup.
     ours = [
         json_errors,

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from services.gateway.context import GATEWAY
 from services.gateway.request_metrics import timed_webhook
-from services.gateway.security import SECURITY
+from services.gateway.security_context import SECURITY
 from shared.connectors.base import WebhookRejected
 from shared.domain.provider import Provider
 from shared.http.errors import error_response

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 
 from services.gateway.context import GATEWAY
 from services.gateway.idempotency import IdempotencyStore
-from services.gateway.security import SECURITY
+from services.gateway.security_context import SECURITY
 from services.marketplace import (
     catalog_pages,
     dashboards,

@@ -14,14 +14,14 @@ from services.gateway.checkout import start_checkout
 from services.gateway.context import GATEWAY
 from services.gateway.idempotency import StoredAnswer
 from services.gateway.pack_views import pack_view
-from services.gateway.security import SECURITY
+from services.gateway.security_context import SECURITY
 from services.marketplace.clicks import answer_once
 from services.marketplace.context import MARKETPLACE
 from services.marketplace.pages import error_page, sign_in_redirect, signed_in, visitor_market
 from shared.db.catalog_state import load_stored_catalog
+from shared.domain.audit import AuditEntry, user_subject
 from shared.domain.checkout import CheckoutInput
 from shared.domain.provider import Provider
-from shared.security.audit import AuditEntry, user_subject
 
 log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()

@@ -12,16 +12,19 @@ from typing import Any, Protocol
 import httpx
 import typer
 from aiohttp import web
+from pydantic import ValidationError
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.catalog.provider_catalog import ProviderCatalog
+from shared.connectors.catalog_push import SyncOutcome
 from shared.db.pruning import ProviderDedupeRows
 from shared.domain.checkout import CheckoutInput, CheckoutSession
 from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.packs import MicroSaasPack
 from shared.domain.provider import Provider
 from shared.domain.reconciliation import ProviderTruth
+from shared.http.errors import first_problem
 from shared.messaging.entitlement_updates import EntitlementUpdatePublisher
 from shared.messaging.raw_deliveries import RawDelivery
 from shared.security.personal_data import PersonalDataTable
@@ -34,8 +37,9 @@ BackgroundTask = Callable[[web.Application], AsyncIterator[None]]
 
 
 class BillingConnector(Protocol):
-    async def sync_catalog(self, packs: Sequence[MicroSaasPack]) -> Any:
-        """Make the provider's catalog equal to ours; returns a report of what differed."""
+    async def sync_catalog(self, packs: Sequence[MicroSaasPack], *, push: bool = True) -> SyncOutcome:
+        """Make the provider's catalog sell ``packs`` as ours lists them; a report of what differed
+        and what was pushed (without ``push``, a dry run: only compared). ``catalog_push.py``."""
 
     async def create_checkout_session(self, checkout: CheckoutInput, pack: MicroSaasPack) -> CheckoutSession:
         """Start a purchase of ``pack`` for the user."""
@@ -68,6 +72,12 @@ class WebhookRejected(Exception):
         self.code = code
         self.message = message
         self.field = field
+
+    @classmethod
+    def unreadable(cls, exc: ValidationError) -> "WebhookRejected":
+        """A body that does not parse as the provider's webhook: 400 naming its first problem."""
+        message, field = first_problem(exc)
+        return cls(400, "invalid_webhook", message, field or None)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """Every billing provider the product knows: a new provider adds its folder and one line here.
 
 What providers declare is joined here with our own: secrets, personal-data tables, raw payloads.
+A deployment (or the tests) may add plugins of its own by module path: ``extra_providers``.
 """
+
+import importlib
 
 from shared.connectors.base import ProviderPlugin
 from shared.connectors.lightning.provider import LIGHTNING
@@ -14,6 +17,16 @@ from shared.security.secret_names import CORE_SECRET_SPECS, SecretSpec
 from shared.settings import Settings
 
 REGISTERED_PROVIDERS: list[ProviderPlugin] = [REVENUECAT, LIGHTNING]
+
+
+def load_extra_providers(settings: Settings) -> None:
+    """Register the plugins ``settings.extra_providers`` names (comma-separated modules, each with a
+    ``PROVIDER``), once per process: the process entry and the bootstrap call it before anything
+    reads the registry."""
+    for module in filter(None, (name.strip() for name in settings.extra_providers.split(","))):
+        plugin: ProviderPlugin = importlib.import_module(module).PROVIDER
+        if plugin not in REGISTERED_PROVIDERS:
+            REGISTERED_PROVIDERS.append(plugin)
 
 
 def configured_providers(settings: Settings) -> dict[Provider, ProviderPlugin]:

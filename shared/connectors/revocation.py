@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.connectors.base import BillingConnector
+from shared.db.audit_log import append_audit
 from shared.db.models import UserEntitlement
 from shared.db.unit_of_work import unit_of_work
+from shared.domain.audit import AuditEntry, user_subject
 from shared.domain.provider import Provider
-from shared.security.audit import AuditEntry, append_audit, user_subject
 
 
 class ProviderNotConfigured(LookupError):

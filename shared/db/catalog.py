@@ -61,3 +61,9 @@ def pack_from_row(row: BillingCatalog) -> MicroSaasPack:
         billing_period=row.billing_period,
         is_active=row.is_active,
     )
+
+
+async def all_packs(session: AsyncSession) -> list[MicroSaasPack]:
+    """Every pack of the catalog, sold or switched off (what catalog sync keeps the providers to)."""
+    rows = (await session.execute(select(BillingCatalog).order_by(BillingCatalog.slug))).scalars()
+    return [pack_from_row(row) for row in rows]

@@ -3,132 +3,25 @@
 Every write (file apply, admin API) goes the same way: lock the catalog, read it whole, put the
 wanted packs in place, check the result as one catalog, write the difference, and record one
 ``catalog.pack.*`` event per changed pack for ``billing.catalog.changes`` in the same transaction.
+The rows of one pack are written by ``catalog_rows.py`` (compared as ``catalog_values.py`` builds
+them); what changed and its event are ``catalog_changes.py``.
 """
 
-import copy
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import delete, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.catalog.errors import CatalogError, CatalogIssue
 from shared.catalog.file import pack_id_for
 from shared.catalog.model import PackSpec
-from shared.catalog.resolve import ResolvedListing, ResolvedPack, resolve_catalog
-from shared.db.catalog_models import BundleItem, BundlePricing, CatalogFileMembership
-from shared.db.catalog_state import StoredListing, StoredPack, load_stored_catalog
-from shared.db.models import BillingCatalog, BillingCatalogProvider, Outbox
-from shared.domain.cloudevents import CloudEvent
-from shared.domain.provider import Provider
+from shared.catalog.resolve import ResolvedPack, resolve_catalog
+from shared.db.catalog_changes import PackChange, change_event
+from shared.db.catalog_rows import write_pack
+from shared.db.catalog_state import StoredPack, load_stored_catalog
 
 CATALOG_LOCK_KEY = 0x6361_7461  # "cata": one catalog writer at a time
-CATALOG_EVENT_SOURCE = "hometryon-billing/catalog"
-
-
-class ChangeKind(StrEnum):
-    CREATED = "created"
-    UPDATED = "updated"
-    DEACTIVATED = "deactivated"
-    REACTIVATED = "reactivated"
-
-
-@dataclass(frozen=True)
-class PackChange:
-    slug: str
-    kind: ChangeKind
-    fields: list[str]
-
-
-@dataclass(frozen=True)
-class PackValues:
-    """What is stored for one pack, in a form two catalogs can be compared in."""
-
-    columns: dict[str, Any]
-    listings: dict[str, dict[str, Any]]
-    bundle: dict[str, Any] | None
-
-    def differences(self, other: "PackValues") -> list[str]:
-        fields = [name for name, value in self.columns.items() if other.columns.get(name) != value]
-        fields += [
-            f"providers.{p}"
-            for p in sorted(self.listings.keys() | other.listings.keys())
-            if self.listings.get(p) != other.listings.get(p)
-        ]
-        if self.bundle != other.bundle:
-            fields.append("bundle")
-        return fields
-
-
-PACK_COLUMNS = (
-    "display_name",
-    "description",
-    "features",
-    "feature_flags",
-    "default_price",
-    "currency",
-    "billing_kind",
-    "billing_period",
-    "visuals",
-    "is_active",
-)
-
-
-def resolved_values(pack: ResolvedPack) -> PackValues:
-    spec = pack.spec
-    columns = {
-        "display_name": spec.display_name,
-        "description": spec.description,
-        "features": list(pack.features),
-        "feature_flags": dict(spec.feature_flags),
-        "default_price": pack.price,
-        "currency": pack.currency,
-        "billing_kind": spec.billing_kind.value,
-        "billing_period": spec.billing_period,
-        "visuals": spec.visuals.model_dump(exclude_none=True),
-        "is_active": spec.active,
-    }
-    listings = _listing_values(pack.listings)
-    bundle = None
-    if spec.is_bundle:
-        bundle = {
-            "own_price": spec.price,
-            "own_provider_prices": {
-                p.value: {"price": lst.price, "currency": lst.currency}
-                for p, lst in spec.providers.items()
-                if lst.price is not None
-            },
-            "children": list(spec.bundle),
-        }
-    return PackValues(columns, listings, bundle)
-
-
-def stored_values(pack: StoredPack) -> PackValues:
-    # Same keys as resolved_values builds; jsonb values are copied so later edits cannot alias them.
-    columns = {name: copy.deepcopy(getattr(pack.row, name)) for name in PACK_COLUMNS}
-    listings = _listing_values(pack.listings)
-    bundle = None
-    if pack.pricing is not None:
-        bundle = {
-            "own_price": pack.pricing.own_price,
-            "own_provider_prices": dict(pack.pricing.own_provider_prices),
-            "children": list(pack.children),
-        }
-    return PackValues(columns, listings, bundle)
-
-
-def _listing_values(
-    listings: Mapping[Provider, ResolvedListing | StoredListing],
-) -> dict[str, dict[str, Any]]:
-    return {
-        p.value: {"product_id": lst.product_id, "price": lst.price, "currency": lst.currency}
-        for p, lst in listings.items()
-    }
 
 
 async def lock_catalog(session: AsyncSession) -> None:
@@ -140,15 +33,18 @@ async def write_wanted_packs(
     session: AsyncSession,
     wanted: Mapping[str, PackSpec],
     *,
-    changes_topic: str,
+    changes_topic: str | None,
     catalog_name: str | None = None,
     dropped_by_catalog: bool = False,
+    new_pack_ids: Mapping[str, uuid.UUID] | None = None,
 ) -> list[PackChange]:
     """Put ``wanted`` in place of the stored packs of the same slugs; the changes written.
 
     With ``catalog_name``, the packs become that catalog file's; with ``dropped_by_catalog`` too,
     that file's other packs are deactivated (never deleted). Raises ``CatalogError`` when the
     resulting catalog would be invalid; problems that were already stored do not block.
+    Each change is announced on ``changes_topic``; with None it is not (the test and bench seeds).
+    A pack created gets its id from ``new_pack_ids`` (seeds name theirs), else from its slug.
     """
     await lock_catalog(session)
     stored = await load_stored_catalog(session)
@@ -169,10 +65,13 @@ async def write_wanted_packs(
     changes: list[PackChange] = []
     for slug in children_first(resolved):
         resolved_pack = resolved[slug]
-        change = await _write_pack(session, stored.get(slug), resolved_pack, memberships.get(slug))
-        if change is not None:
-            changes.append(change)
-            session.add(_change_event(changes_topic, change, resolved_pack))
+        new_id = (new_pack_ids or {}).get(slug) or pack_id_for(slug)
+        change = await write_pack(session, stored.get(slug), resolved_pack, memberships.get(slug), new_id)
+        if change is None:
+            continue
+        changes.append(change)
+        if changes_topic is not None:
+            session.add(change_event(changes_topic, change, resolved_pack))
     return changes
 
 
@@ -213,138 +112,3 @@ def stored_conflicts(stored: Mapping[str, StoredPack], wanted: Mapping[str, Pack
             message = "a pack cannot turn into a bundle or back; create a new pack"
             issues.append(CatalogIssue(("bundle",), message, slug))
     return issues
-
-
-async def _write_pack(
-    session: AsyncSession, stored: StoredPack | None, pack: ResolvedPack, catalog_name: str | None
-) -> PackChange | None:
-    want = resolved_values(pack)
-    if stored is None:
-        pack_id = pack_id_for(pack.slug)
-        session.add(BillingCatalog(id=pack_id, slug=pack.slug, **want.columns))
-        await session.flush()
-        await _write_listings(session, pack_id, want, None)
-        await _write_bundle(session, pack_id, want, None)
-        await _write_membership(session, pack_id, catalog_name, None)
-        return PackChange(pack.slug, ChangeKind.CREATED, sorted(want.columns))
-    have = stored_values(stored)
-    fields = want.differences(have)
-    await _write_membership(session, stored.id, catalog_name, stored.catalog_name)
-    if not fields:
-        return None
-    changed_columns = {name: want.columns[name] for name in fields if name in want.columns}
-    await session.execute(
-        update(BillingCatalog)
-        .where(BillingCatalog.id == stored.id)
-        .values(**changed_columns, updated_at=datetime.now(UTC))
-    )
-    await _write_listings(session, stored.id, want, have)
-    await _write_bundle(session, stored.id, want, have)
-    was_active, is_active = have.columns["is_active"], want.columns["is_active"]
-    kind = ChangeKind.UPDATED
-    if was_active and not is_active:
-        kind = ChangeKind.DEACTIVATED
-    elif is_active and not was_active:
-        kind = ChangeKind.REACTIVATED
-    return PackChange(pack.slug, kind, fields)
-
-
-async def _write_listings(
-    session: AsyncSession, pack_id: uuid.UUID, want: PackValues, have: PackValues | None
-) -> None:
-    for provider, listing in want.listings.items():
-        if have is not None and have.listings.get(provider) == listing:
-            continue
-        if have is not None and provider in have.listings:
-            await session.execute(
-                update(BillingCatalogProvider)
-                .where(
-                    BillingCatalogProvider.catalog_id == pack_id,
-                    BillingCatalogProvider.provider == provider,
-                    BillingCatalogProvider.provider_product_id == listing["product_id"],
-                )
-                .values(price=listing["price"], currency=listing["currency"])
-            )
-            continue
-        session.add(
-            BillingCatalogProvider(
-                id=uuid.uuid4(),
-                catalog_id=pack_id,
-                provider=provider,
-                provider_product_id=listing["product_id"],
-                price=listing["price"],
-                currency=listing["currency"],
-                provider_ids={},
-            )
-        )
-
-
-async def _write_bundle(
-    session: AsyncSession, pack_id: uuid.UUID, want: PackValues, have: PackValues | None
-) -> None:
-    if want.bundle is None or (have is not None and have.bundle == want.bundle):
-        return
-    pricing = insert(BundlePricing).values(
-        catalog_id=pack_id,
-        own_price=want.bundle["own_price"],
-        own_provider_prices=want.bundle["own_provider_prices"],
-    )
-    await session.execute(
-        pricing.on_conflict_do_update(
-            index_elements=[BundlePricing.catalog_id],
-            set_={
-                "own_price": pricing.excluded.own_price,
-                "own_provider_prices": pricing.excluded.own_provider_prices,
-            },
-        )
-    )
-    if have is not None and have.bundle is not None and have.bundle["children"] == want.bundle["children"]:
-        return
-    await session.execute(delete(BundleItem).where(BundleItem.bundle_id == pack_id))
-    for position, child in enumerate(want.bundle["children"]):
-        child_id = await _pack_id_by_slug(session, child)
-        session.add(BundleItem(bundle_id=pack_id, child_id=child_id, position=position))
-    await session.flush()
-
-
-async def _pack_id_by_slug(session: AsyncSession, slug: str) -> uuid.UUID:
-    await session.flush()  # children created in this transaction must be visible
-    return (await session.execute(select(BillingCatalog.id).where(BillingCatalog.slug == slug))).scalar_one()
-
-
-async def _write_membership(
-    session: AsyncSession, pack_id: uuid.UUID, catalog_name: str | None, current: str | None
-) -> None:
-    if catalog_name is None or catalog_name == current:
-        return
-    membership = insert(CatalogFileMembership).values(catalog_id=pack_id, catalog_name=catalog_name)
-    await session.execute(
-        membership.on_conflict_do_update(
-            index_elements=[CatalogFileMembership.catalog_id],
-            set_={"catalog_name": membership.excluded.catalog_name},
-        )
-    )
-
-
-def _change_event(topic: str, change: PackChange, pack: ResolvedPack) -> Outbox:
-    outbox_id = uuid.uuid4()
-    event = CloudEvent(
-        id=str(outbox_id),
-        source=CATALOG_EVENT_SOURCE,
-        type=f"catalog.pack.{change.kind.value}",
-        subject=change.slug,
-        time=datetime.now(UTC),
-        data={
-            "slug": change.slug,
-            "change": change.kind.value,
-            "fields": change.fields,
-            "active": pack.spec.active,
-        },
-    )
-    return Outbox(
-        id=outbox_id,
-        topic=topic,
-        key=change.slug,
-        event_type=event.type,
-        payload=event.model_dump(mode="json"),
-    )

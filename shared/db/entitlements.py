@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db.audit_log import append_audit_rows
 from shared.db.bundles import bundle_leaves, bundle_purchase_reference
 from shared.db.catalog import UnknownProductError
 from shared.db.catalog_models import BundleItem
@@ -32,10 +33,10 @@ from shared.db.ledger_writes import (
     upsert_entitlements,
 )
 from shared.db.models import BillingCatalog, BillingCatalogProvider, UserEntitlement
+from shared.domain.audit import AuditEntry, audit_row_values, user_subject
 from shared.domain.cloudevents import CloudEvent
 from shared.domain.entitlements import EntitlementEventType, EntitlementStatus, EntitlementUpdate
 from shared.domain.ledger import EntitlementState, decide
-from shared.security.audit import AuditEntry, append_audit_rows, audit_row_values, user_subject
 
 __all__ = [
     "apply_entitlement_update",

@@ -14,7 +14,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
-from shared.security.audit_chain import Anchor, ChainHead
+from shared.domain.audit import Anchor, ChainHead
 
 ANCHOR_KEY = b"audit-chain"
 # Every anchor goes to partition 0 whatever the topic's partition count: its last record is the newest.

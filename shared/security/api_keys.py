@@ -16,9 +16,10 @@ from enum import StrEnum
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.security.audit import AuditEntry, append_audit
+from shared.db.audit_log import append_audit
+from shared.db.security_models import ApiKey
+from shared.domain.audit import AuditEntry
 from shared.security.secret_values import SecretValue
-from shared.security.tables import ApiKey
 
 KEY_PREFIX = "bk_"
 

@@ -3,7 +3,7 @@
 A request queues its row and waits (at most ``first_attempt_wait_s``) for the first attempt to
 write it, so normally the row is committed before the answer; while writes are failing it does not
 wait at all. Rows are inserted unsealed, without any
-lock (shared/security/audit.py), so nothing waits on the worker. If the write fails (Postgres down,
+lock (shared/db/audit_log.py), so nothing waits on the worker. If the write fails (Postgres down,
 a privilege revoked) the rows stay buffered and are retried with back-off, and the request answers
 as it would have: an accepted webhook is already in Kafka and must get its 200. The buffer is
 bounded (``max_buffered``); a row that does not fit is dropped and counted in
@@ -20,8 +20,9 @@ import structlog
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.db.audit_log import append_audit_rows
 from shared.db.unit_of_work import unit_of_work
-from shared.security.audit import AuditEntry, append_audit_rows, audit_row_values
+from shared.domain.audit import AuditEntry, audit_row_values
 from shared.security.audit_rejections import RejectionLimiter
 
 log = structlog.get_logger(__name__)

@@ -13,13 +13,20 @@ it with the same hash.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.security.audit import ERASED_PREFIX, GENESIS_HASH, chain_hash, details_digest, subject_digest
-from shared.security.tables import AuditLogRow
+from shared.db.security_models import AuditLogRow
+from shared.domain.audit import (
+    ERASED_PREFIX,
+    GENESIS_HASH,
+    Anchor,
+    ChainHead,
+    chain_hash,
+    details_digest,
+    subject_digest,
+)
 
 # pg_try_advisory_xact_lock key of the one sealer; no writer ever takes it.
 AUDIT_SEALER_LOCK = 0x61756469745345  # "auditSE" in ASCII
@@ -37,12 +44,6 @@ SEAL = text(
     "CAST(:prevs AS text[]), CAST(:hashes AS text[])) AS sealed(seq, chain_pos, prev_hash, row_hash) "
     "WHERE audit_log.seq = sealed.seq"
 )
-
-
-@dataclass(frozen=True)
-class ChainHead:
-    position: int  # 0 = nothing sealed yet
-    row_hash: str
 
 
 async def seal_pending(session: AsyncSession, limit: int = 2000) -> tuple[ChainHead, int] | None:
@@ -69,15 +70,6 @@ async def seal_pending(session: AsyncSession, limit: int = 2000) -> tuple[ChainH
         prev = row_hash
     await session.execute(SEAL, {"seqs": seqs, "positions": positions, "prevs": prevs, "hashes": hashes})
     return ChainHead(position, prev), len(rows)
-
-
-@dataclass(frozen=True)
-class Anchor:
-    """A chain head as published outside the database."""
-
-    position: int
-    row_hash: str
-    sealed_at: datetime
 
 
 @dataclass(frozen=True)

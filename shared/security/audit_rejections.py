@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shared.security.audit import AuditEntry
+from shared.domain.audit import AuditEntry
 
 OTHER_SOURCES = "other"
 

@@ -14,8 +14,9 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.unit_of_work import unit_of_work
+from shared.domain.audit import ChainHead
 from shared.messaging.audit_anchors import publish_anchor
-from shared.security.audit_chain import ChainHead, seal_pending
+from shared.security.audit_chain import seal_pending
 
 log = structlog.get_logger(__name__)
 

@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db.audit_log import append_audit
 from shared.db.ledger_writes import erased_event_id_sql
-from shared.security.audit import ERASED_PREFIX, AuditEntry, append_audit, user_subject
+from shared.db.security_models import ErasureRecord
+from shared.domain.audit import ERASED_PREFIX, AuditEntry, user_subject
 from shared.security.personal_data import Erasure, PersonalDataMap, PersonalDataTable
-from shared.security.tables import ErasureRecord
 
 
 async def _present(session: AsyncSession, table: str) -> bool:

@@ -14,9 +14,10 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.db.audit_log import append_audit
 from shared.db.pruning import ProviderDedupeRows, SpentRowRetention, prune_spent_rows
 from shared.db.unit_of_work import unit_of_work
-from shared.security.audit import AuditEntry, append_audit
+from shared.domain.audit import AuditEntry
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)

@@ -1,5 +1,6 @@
 """catalog_sync against the provider sandboxes: creates what is missing, repairs drift, survives 5xx."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +16,7 @@ from shared.db.catalog_models import CatalogSyncReport
 from shared.db.models import BillingCatalogProvider
 from shared.domain.provider import Provider
 from tests.conftest import Stack
-from tests.infra.catalog import apply_catalog, unique_suffix, wait_for_change_sync
+from tests.infra.catalog import apply_catalog, run_billing_cli, unique_suffix, wait_for_change_sync
 from tests.infra.provider_catalogs import BtcpaySandboxCatalog, RevenueCatSandboxCatalog
 from tests.infra.waiting import eventually
 
@@ -236,3 +237,25 @@ async def test_catalog_sync_service_pushes_a_pack_after_its_change_event(
     await apply_catalog(stack, _catalog(suffix))  # the stack's catalog-sync reacts to its change event
     revenuecat = RevenueCatSandboxCatalog(stack, http)
     await eventually(lambda: revenuecat.product(f"rc.tryon.{suffix}"), timeout_s=60)
+
+
+async def test_billing_catalog_diff_only_reports_and_sync_repairs_through_the_connectors(
+    stack: Stack, http: httpx.AsyncClient, suffix: str
+) -> None:
+    revenuecat = RevenueCatSandboxCatalog(stack, http)
+    entitlement = await revenuecat.entitlement(f"try-on-{suffix}")
+    product = await revenuecat.product(f"rc.tryon.{suffix}")
+    assert entitlement is not None and product is not None
+    await revenuecat.detach(entitlement["id"], product["id"])
+
+    diff = await asyncio.to_thread(run_billing_cli, stack, "catalog", "diff")
+    assert diff.returncode == 0, diff.stderr
+    assert f"try-on-{suffix} [rc.tryon.{suffix}]" in diff.stdout  # RevenueCat's listing of it differs
+    detached = await revenuecat.entitlement(f"try-on-{suffix}")
+    assert detached is not None and detached["products"]["items"] == []  # a dry run pushed nothing
+
+    synced = await asyncio.to_thread(run_billing_cli, stack, "catalog", "sync")
+    assert [line for line in synced.stdout.splitlines() if line.startswith("revenuecat: ")], synced.stdout
+    repaired = await revenuecat.entitlement(f"try-on-{suffix}")
+    assert repaired is not None
+    assert [p["id"] for p in repaired["products"]["items"]] == [product["id"]]

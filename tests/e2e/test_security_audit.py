@@ -9,7 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from shared.connectors.registry import raw_payload_columns
-from shared.security.audit import AuditEntry, append_audit
+from shared.db.audit_log import append_audit
+from shared.domain.audit import AuditEntry
 from shared.security.audit_chain import verify_audit_chain
 from shared.security.retention import run_retention
 from tests.conftest import Stack

@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from apps.stack.processes import REPO_ROOT, free_port, settings_env
 from shared.catalog.file import parse_catalog
+from shared.db.catalog_changes import PackChange
 from shared.db.catalog_models import CatalogSyncReport
-from shared.db.catalog_write import PackChange, write_wanted_packs
+from shared.db.catalog_write import write_wanted_packs
 from shared.domain.entitlements import EntitlementUpdate
 from shared.settings import Settings
 from tests.conftest import Stack

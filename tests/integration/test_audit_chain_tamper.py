@@ -19,13 +19,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from apps.stack.processes import create_session_database, drop_session_database, session_settings
+from shared.db.audit_log import append_audit
 from shared.db.engine import create_engine, session_factory
 from shared.db.migrate import upgrade_to_heads
+from shared.domain.audit import AuditEntry, ChainHead, chain_hash, details_digest
 from shared.messaging.audit_anchors import publish_anchor
 from shared.messaging.producer import create_producer
 from shared.messaging.topics import Topics
-from shared.security.audit import AuditEntry, append_audit, chain_hash, details_digest
-from shared.security.audit_chain import ChainHead, seal_pending
+from shared.security.audit_chain import seal_pending
 from shared.settings import Settings
 from tests.infra.security import billing_cli
 

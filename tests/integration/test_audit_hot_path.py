@@ -12,12 +12,13 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
+from shared.db.audit_log import append_audit
 from shared.db.entitlements import apply_entitlement_updates
+from shared.domain.audit import AuditEntry
 from shared.domain.entitlements import EntitlementStatus, EntitlementUpdate
 from shared.domain.packs import MicroSaasPack
 from shared.domain.provider import Provider
 from shared.messaging.outbox_relay import RELAY_LOCK_KEY
-from shared.security.audit import AuditEntry, append_audit
 from shared.security.audit_batches import AuditBatchWriter
 from shared.security.audit_chain import AUDIT_SEALER_LOCK
 from shared.security.retention import RETENTION_LOCK

@@ -11,10 +11,10 @@ from aiokafka.structs import TopicPartition
 from sqlalchemy import text
 
 from apps.stack.processes import session_settings
+from shared.backlog_metrics.kafka_backlog import REPLAY_GROUP, KafkaBacklog, PartitionLag
+from shared.backlog_metrics.outbox_backlog import OutboxBacklog, outbox_backlog
 from shared.db.engine import create_engine, session_factory
 from shared.messaging.topics import Topics, ensure_topics
-from shared.observability.kafka_backlog import REPLAY_GROUP, KafkaBacklog, PartitionLag
-from shared.observability.outbox_backlog import OutboxBacklog, outbox_backlog
 from shared.settings import Settings
 from tests.infra.own_database import database_url, own_database
 

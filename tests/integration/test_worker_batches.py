@@ -13,14 +13,14 @@ from sqlalchemy import select
 
 from services.entitlement_worker.batches import apply_record_batch
 from shared.db.models import Outbox, UserEntitlement
+from shared.db.security_models import AuditLogRow
+from shared.domain.audit import user_subject
 from shared.domain.entitlements import EntitlementStatus, EntitlementUpdate
 from shared.domain.packs import MicroSaasPack
 from shared.domain.provider import Provider
 from shared.messaging.producer import create_producer
 from shared.messaging.topics import Topics
-from shared.security.audit import user_subject
 from shared.security.audit_chain import verify_audit_chain
-from shared.security.tables import AuditLogRow
 from tests.conftest import Stack, revenuecat_product_of
 
 

@@ -11,12 +11,12 @@ from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
 from apps.cli.main import app
+from shared.backlog_metrics.backlog_gauges import BacklogGauges
+from shared.backlog_metrics.kafka_backlog import KafkaBacklog
+from shared.backlog_metrics.secret_age import SecretAge, secret_ages
 from shared.connectors.registry import secret_specs
 from shared.messaging.topics import Topics
-from shared.observability.backlog_gauges import BacklogGauges
-from shared.observability.kafka_backlog import KafkaBacklog
 from shared.observability.metrics import SECRET_AGE_SECONDS, SECRET_AGE_UNKNOWN, SECRET_MAX_AGE_SECONDS
-from shared.observability.secret_age import SecretAge, secret_ages
 from shared.security.secret_stores import EnvFileSecretStore
 from shared.security.secrets import SecretProvider, build_secret_provider
 from shared.settings import Settings, get_settings

@@ -3,9 +3,9 @@
 import secrets
 from datetime import UTC, datetime
 
-from shared.security.audit import GENESIS_HASH, chain_hash, details_digest, subject_digest
+from shared.db.security_models import AuditLogRow
+from shared.domain.audit import GENESIS_HASH, chain_hash, details_digest, subject_digest
 from shared.security.audit_chain import row_problem
-from shared.security.tables import AuditLogRow
 
 
 def audit_row(prev_hash: str = GENESIS_HASH, seq: int = 1, details: dict | None = None) -> AuditLogRow:  # type: ignore[type-arg]

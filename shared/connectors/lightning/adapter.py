@@ -14,6 +14,8 @@ import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.catalog.provider_catalog import ProviderCatalog
+from shared.connectors.catalog_push import SyncOutcome, no_catalog, sync_provider_catalog
 from shared.connectors.lightning import invoice_store
 from shared.connectors.lightning.backends import InvoiceRequest, LightningBackend
 from shared.connectors.lightning.btcpay.backend import BtcpayBackend
@@ -54,11 +56,13 @@ class LightningAdapter:
         sessions: async_sessionmaker[AsyncSession],
         backends: Mapping[str, LightningBackend],
         oracle: PriceOracle | None = None,
+        catalog: ProviderCatalog | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
         self._backends = backends
         self._oracle = oracle
+        self._catalog = catalog
         self._public_base_url = (
             settings.lightning_public_base_url or f"http://{settings.gateway_host}:{settings.gateway_port}"
         )
@@ -66,19 +70,11 @@ class LightningAdapter:
         self.refunds = Refunds(sessions, backends)
 
     # --- BillingConnector -------------------------------------------------------------------
-    async def sync_catalog(self, packs: Sequence[MicroSaasPack]) -> dict[str, Any]:
-        """How Lightning products map to our packs and what each costs (catalog sync pushes BTCPay plans)."""
-        listings: dict[str, dict[str, Any]] = {}
-        async with self._sessions() as session:
-            for pack in packs:
-                listing = await invoice_store.lightning_listing(session, pack.id)
-                if listing is not None:
-                    listings[listing.provider_product_id] = {
-                        "pack_id": str(pack.id),
-                        "price": listing.price,
-                        "currency": listing.currency,
-                    }
-        return {"products": listings}
+    async def sync_catalog(self, packs: Sequence[MicroSaasPack], *, push: bool = True) -> SyncOutcome:
+        """BTCPay subscription plans (and offerings) made to match ``packs`` (``btcpay/store_pricing.py``)."""
+        if self._catalog is None:
+            return no_catalog(Provider.LIGHTNING)
+        return await sync_provider_catalog(self._sessions, self._catalog, packs, push=push)
 
     async def create_checkout_session(self, checkout: CheckoutInput, pack: MicroSaasPack) -> CheckoutSession:
         backend = self._checkout_backend()

@@ -71,6 +71,7 @@ class LightningProvider:
             resources.sessions,
             configured_backends(resources.settings, resources.http),
             price_oracle_from_settings(resources.settings, resources.http, resources.redis),
+            self.catalog(resources),
         )
 
     def catalog(self, resources: ProviderResources) -> ProviderCatalog | None:

@@ -31,9 +31,7 @@ async def verify_lightning_webhook(
         try:
             event = BtcpayWebhookEvent.model_validate_json(body)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or None
-            raise WebhookRejected(400, "invalid_webhook", first["msg"], field) from exc
+            raise WebhookRejected.unreadable(exc) from exc
         return _accepted("btcpay", event.dedupe_key, event.type, body)
     if (standard := signature_headers(headers)) is not None:
         if not await secrets.verify(

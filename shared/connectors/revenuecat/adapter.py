@@ -10,6 +10,8 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.catalog.provider_catalog import ProviderCatalog
+from shared.connectors.catalog_push import SyncOutcome, no_catalog, sync_provider_catalog
 from shared.connectors.revenuecat.checkout_links import (
     checkout_attributes,
     hosted_paywall_url,
@@ -27,7 +29,6 @@ from shared.connectors.revenuecat.normalize import (
 )
 from shared.connectors.revenuecat.pack_mapping import (
     listing_for_pack,
-    pack_ids_by_entitlement,
     pack_ids_by_product,
 )
 from shared.connectors.revenuecat.snapshot import product_states, updates_from_snapshot
@@ -53,22 +54,19 @@ class RevenueCatAdapter:
         http: httpx.AsyncClient,
         sessions: async_sessionmaker[AsyncSession],
         updates: EntitlementUpdatePublisher,
+        catalog: ProviderCatalog | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
         self._updates = updates
+        self._catalog = catalog
         self.client = RevenueCatClient.from_settings(settings, http)
 
-    async def sync_catalog(self, packs: Sequence[MicroSaasPack]) -> dict[str, Any]:
-        """How RevenueCat products and entitlements map to our packs (catalog sync pushes changes)."""
-        async with self._sessions() as session:
-            by_product = await pack_ids_by_product(session)
-            by_entitlement = await pack_ids_by_entitlement(session)
-        wanted = {pack.id for pack in packs}
-        return {
-            "products": {p: str(i) for p, i in by_product.items() if i in wanted},
-            "entitlements": {e: str(i) for e, i in by_entitlement.items() if i in wanted},
-        }
+    async def sync_catalog(self, packs: Sequence[MicroSaasPack], *, push: bool = True) -> SyncOutcome:
+        """Products, entitlements and offerings at RevenueCat made to match ``packs`` (``catalog.py``)."""
+        if self._catalog is None:
+            return no_catalog(Provider.REVENUECAT)
+        return await sync_provider_catalog(self._sessions, self._catalog, packs, push=push)
 
     async def create_checkout_session(self, checkout: CheckoutInput, pack: MicroSaasPack) -> CheckoutSession:
         """A Web Purchase Link for the pack's offering, or our hosted paywall when none is configured."""

@@ -1,4 +1,4 @@
-"""Which of our packs a RevenueCat product or entitlement stands for (from ``billing_catalog_provider``)."""
+"""Which of our packs a RevenueCat product stands for (from ``billing_catalog_provider``)."""
 
 import uuid
 from dataclasses import dataclass
@@ -20,11 +20,6 @@ class RevenueCatListing:
     provider_ids: dict[str, Any]
 
     @property
-    def entitlement_id(self) -> str | None:
-        value = self.provider_ids.get("entitlement_id") or self.provider_ids.get("entitlement_lookup_key")
-        return str(value) if value else None
-
-    @property
     def web_purchase_link_token(self) -> str | None:
         value = self.provider_ids.get("web_purchase_link_token")
         return str(value) if value else None
@@ -43,15 +38,6 @@ async def revenuecat_listings(session: AsyncSession) -> list[RevenueCatListing]:
 async def pack_ids_by_product(session: AsyncSession) -> dict[str, uuid.UUID]:
     """RevenueCat product id → pack id, for every pack we sell on RevenueCat."""
     return {listing.product_id: listing.pack_id for listing in await revenuecat_listings(session)}
-
-
-async def pack_ids_by_entitlement(session: AsyncSession) -> dict[str, uuid.UUID]:
-    """RevenueCat entitlement identifier → pack id, where catalog sync recorded one."""
-    return {
-        listing.entitlement_id: listing.pack_id
-        for listing in await revenuecat_listings(session)
-        if listing.entitlement_id
-    }
 
 
 async def listing_for_pack(session: AsyncSession, pack_id: uuid.UUID) -> RevenueCatListing | None:

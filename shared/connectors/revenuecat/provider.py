@@ -57,7 +57,9 @@ class RevenueCatProvider:
         return True
 
     def connector(self, resources: ProviderResources) -> BillingConnector:
-        return RevenueCatAdapter(resources.settings, resources.http, resources.sessions, resources.updates)
+        return RevenueCatAdapter(
+            resources.settings, resources.http, resources.sessions, resources.updates, self.catalog(resources)
+        )
 
     def catalog(self, resources: ProviderResources) -> ProviderCatalog | None:
         settings = resources.settings

@@ -29,9 +29,7 @@ async def verify_revenuecat_webhook(
     try:
         webhook = RevenueCatWebhook.model_validate_json(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        raise WebhookRejected(400, "invalid_webhook", first["msg"], field) from exc
+        raise WebhookRejected.unreadable(exc) from exc
     event = webhook.event
     return AcceptedWebhook(
         delivery=RawDelivery(provider=Provider.REVENUECAT, delivery_id=event.id, body=body),

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shared.connectors.lightning.http.runtime import lightning_adapter
 from shared.connectors.lightning.refunds import RefundNotPossibleError
 from shared.domain.errors import ProviderError
-from shared.http.errors import error_response
+from shared.http.errors import error_response, validation_error_response
 
 routes = web.RouteTableDef()
 
@@ -30,8 +30,7 @@ async def start_refund(request: web.Request) -> web.Response:
     try:
         wanted = RefundRequest.model_validate_json(await request.read())
     except ValidationError as exc:
-        first = exc.errors()[0]
-        return error_response(400, "invalid_refund", first["msg"], ".".join(map(str, first["loc"])))
+        return validation_error_response(exc, "invalid_refund")
     try:
         refund = await adapter.start_refund(wanted.purchase_reference, wanted.reason)
     except RefundNotPossibleError as exc:

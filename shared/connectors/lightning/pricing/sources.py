@@ -15,6 +15,25 @@ class RateSource(Protocol):
         """Units of ``currency`` for one bitcoin."""
 
 
+async def _get_rates(
+    http: httpx.AsyncClient, url: str, params: dict[str, str], headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """A rate source's 200 answer; its outage is a retryable ``ProviderError``, a 4xx a final one."""
+    try:
+        with provider_call("price_oracle", "GET") as call:
+            response = await http.get(url, params=params, headers=headers)
+            call.answered(response.status_code)
+    except httpx.TransportError as exc:
+        raise ProviderError("price-oracle", f"rate source unreachable: {exc}", retryable=True) from exc
+    if response.status_code != 200:
+        raise ProviderError(
+            "price-oracle",
+            f"rate source answered {response.status_code}",
+            retryable=response.status_code >= 500,
+        )
+    return response
+
+
 class BtcpayRateSource:
     """``GET /api/v1/stores/{storeId}/rates?currencyPair=BTC_XXX`` (Greenfield store rates)."""
 
@@ -25,20 +44,7 @@ class BtcpayRateSource:
 
     async def btc_price(self, currency: str) -> Decimal:
         pair = f"BTC_{currency.upper()}"
-        try:
-            with provider_call("price_oracle", "GET") as call:
-                response = await self._http.get(
-                    self._url, params={"currencyPair": pair}, headers=self._headers
-                )
-                call.answered(response.status_code)
-        except httpx.TransportError as exc:
-            raise ProviderError("price-oracle", f"rate source unreachable: {exc}", retryable=True) from exc
-        if response.status_code != 200:
-            raise ProviderError(
-                "price-oracle",
-                f"rate source answered {response.status_code}",
-                retryable=response.status_code >= 500,
-            )
+        response = await _get_rates(self._http, self._url, {"currencyPair": pair}, self._headers)
         for row in json.loads(response.content, parse_float=Decimal):
             if row.get("currencyPair") == pair and not row.get("errors"):
                 return _positive_decimal(row.get("rate"))
@@ -54,18 +60,7 @@ class CoingeckoRateSource:
 
     async def btc_price(self, currency: str) -> Decimal:
         vs = currency.lower()
-        try:
-            with provider_call("price_oracle", "GET") as call:
-                response = await self._http.get(self._url, params={"ids": "bitcoin", "vs_currencies": vs})
-                call.answered(response.status_code)
-        except httpx.TransportError as exc:
-            raise ProviderError("price-oracle", f"rate source unreachable: {exc}", retryable=True) from exc
-        if response.status_code != 200:
-            raise ProviderError(
-                "price-oracle",
-                f"rate source answered {response.status_code}",
-                retryable=response.status_code >= 500,
-            )
+        response = await _get_rates(self._http, self._url, {"ids": "bitcoin", "vs_currencies": vs})
         return parse_coingecko_price(response.content, vs)
 
 

@@ -15,7 +15,9 @@ import structlog
 from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.observability.kafka_backlog import KafkaBacklog
+from shared.backlog_metrics.kafka_backlog import KafkaBacklog
+from shared.backlog_metrics.outbox_backlog import outbox_backlog
+from shared.backlog_metrics.secret_age import secret_ages
 from shared.observability.metrics import (
     COLLECTOR_FAILURES,
     COLLECTOR_LAST_SUCCESS,
@@ -27,8 +29,6 @@ from shared.observability.metrics import (
     SECRET_AGE_UNKNOWN,
     SECRET_MAX_AGE_SECONDS,
 )
-from shared.observability.outbox_backlog import outbox_backlog
-from shared.observability.secret_age import secret_ages
 from shared.security.secrets import SecretProvider
 
 log = structlog.get_logger(__name__)

@@ -1,4 +1,6 @@
-"""The audit log: append-only billing events, written without any lock and sealed into a hash chain later.
+"""Audit log entries and the hash chain's rules, pure: a row's digests and storable values, a link's
+hash, a chain head and its anchor. Written by shared/db/audit_log.py, sealed and verified by
+shared/security/audit_chain.py.
 
 A writer inserts a row with the digests of its subject and details but no chain position or hashes,
 so concurrent writers (every gateway request, every worker batch) never wait for one another. The
@@ -10,42 +12,16 @@ transaction still decides whether its row exists: an entitlement change and its 
 import hashlib
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy import insert, text
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from shared.security.tables import AuditLogRow
 
 GENESIS_HASH = "0" * 64
 ERASED_PREFIX = "erased:"
 # Postgres text and jsonb refuse NUL; an audit row must never fail (or be lost) because of one.
 NUL = "\x00"
 NUL_STAND_IN = "\ufffd"
-ROW_COLUMNS = (
-    "occurred_at",
-    "actor",
-    "event",
-    "subject",
-    "subject_salt",
-    "subject_digest",
-    "details",
-    "details_digest",
-)
-# One statement for a whole batch; WITH ORDINALITY keeps the ids (seq) in the order given.
-INSERT_ROWS = text(
-    "INSERT INTO audit_log (occurred_at, actor, event, subject, subject_salt, subject_digest, details, "
-    "details_digest) SELECT occurred_at, actor, event, subject, subject_salt, subject_digest, "
-    "CAST(details AS jsonb), details_digest FROM unnest(CAST(:occurred_at AS timestamptz[]), "
-    "CAST(:actor AS text[]), CAST(:event AS text[]), CAST(:subject AS text[]), "
-    "CAST(:subject_salt AS text[]), CAST(:subject_digest AS text[]), CAST(:details AS text[]), "
-    "CAST(:details_digest AS text[])) "
-    "WITH ORDINALITY AS r(occurred_at, actor, event, subject, subject_salt, subject_digest, details, "
-    "details_digest, n) ORDER BY n"
-)
 
 
 @dataclass(frozen=True)
@@ -121,17 +97,16 @@ def audit_row_values(entry: AuditEntry, occurred_at: datetime | None = None) -> 
     }
 
 
-async def append_audit(session: AsyncSession, entry: AuditEntry) -> int:
-    """Insert ``entry`` unsealed inside the caller's transaction; returns its ``seq``."""
-    stmt = insert(AuditLogRow).values(audit_row_values(entry)).returning(AuditLogRow.seq)
-    seq: int = (await session.execute(stmt)).scalar_one()
-    return seq
+@dataclass(frozen=True)
+class ChainHead:
+    position: int  # 0 = nothing sealed yet
+    row_hash: str
 
 
-async def append_audit_rows(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert many prepared rows (``audit_row_values``) in one statement, in the caller's transaction."""
-    if not rows:
-        return
-    params: dict[str, list[Any]] = {column: [row[column] for row in rows] for column in ROW_COLUMNS}
-    params["details"] = [None if d is None else canonical_json(d).decode() for d in params["details"]]
-    await session.execute(INSERT_ROWS, params)
+@dataclass(frozen=True)
+class Anchor:
+    """A chain head as published outside the database."""
+
+    position: int
+    row_hash: str
+    sealed_at: datetime
