@@ -1,8 +1,6 @@
-"""The SDK speaks the gateway's routes: every client method's method and path is one the app serves.
-
-Checked against the aiohttp router, since the OpenAPI document is not served yet (issue 14 §2);
-once ``/openapi.json`` exists the same check belongs against it.
-"""
+"""The SDK speaks the gateway's routes: every client method's method and path is one the app serves
+(its aiohttp router) and one its OpenAPI document describes, and the checkout body's names are the
+document's."""
 
 import inspect
 import re
@@ -11,6 +9,7 @@ import pytest
 from hometryon_billing import AsyncBillingClient, BillingClient, calls
 from hometryon_billing.models import CheckoutInput
 
+from services.gateway.api_docs import gateway_openapi
 from services.gateway.app import build_app
 from shared.settings import Settings
 
@@ -35,6 +34,23 @@ def test_every_sdk_route_is_served_by_the_gateway() -> None:
         name: route for name, route in calls.ROUTES.items() if (route[0], _shape(route[1])) not in served
     }
     assert missing == {}
+
+
+def test_every_sdk_route_is_an_operation_of_the_openapi_document() -> None:
+    paths = gateway_openapi()["paths"]
+    documented = {(method.upper(), _shape(path)) for path, item in paths.items() for method in item}
+    missing = {
+        name: route for name, route in calls.ROUTES.items() if (route[0], _shape(route[1])) not in documented
+    }
+    assert missing == {}
+
+
+def test_the_checkout_body_the_sdk_sends_uses_only_names_the_document_accepts() -> None:
+    document = gateway_openapi()
+    body = document["paths"]["/v1/checkout"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    schema = document["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
+    sent = calls.checkout(CheckoutInput(user_id="u", pack_id="p", provider="lightning", metadata={})).json
+    assert set(sent) <= set(schema["properties"])
 
 
 @pytest.mark.parametrize("client", [BillingClient, AsyncBillingClient])
