@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 import pytest
 
 from sandboxes.nwc.keys import parse_connection_uri, wallet_keys_for
+from services.gateway import api_docs, asyncapi
 from tests.unit.deploy_files import (
     COMPOSE_FILE,
     DEPLOY,
@@ -136,6 +137,17 @@ def test_the_image_runs_as_nobody_and_owns_only_its_secrets_directory() -> None:
 def test_the_image_contains_every_package_the_commands_import() -> None:
     copied = set(re.findall(r"^COPY (\S+) \./\1$", DOCKERFILE.read_text(), re.MULTILINE))
     assert {"apps", "shared", "services", "sandboxes", "catalog"} <= copied
+
+
+def test_the_image_holds_the_documents_the_gateway_serves_where_it_looks() -> None:
+    dockerfile = DOCKERFILE.read_text()
+    copied = {Path(target) for target in re.findall(r"^COPY (?:--from=\S+ )?\S+ \./(\S+)$", dockerfile, re.M)}
+    assert asyncapi.DOCUMENT.relative_to(REPO_ROOT) in copied  # /asyncapi.json
+    assert api_docs.DEFAULT_ASSETS.relative_to(REPO_ROOT) in copied  # /docs
+    assert "pip install --no-cache-dir -e ." in dockerfile  # the code runs from /app, beside them
+    setup = (DEPLOY / "local" / "setup.sh").read_text()
+    (version,) = set(re.findall(r"swagger-ui-dist@(\S+)", dockerfile))
+    assert f"swagger-ui-dist@{version}" in setup  # the image serves what the tests ran against
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["serve", "--help"], ["catalog", "apply", "--help"]])
