@@ -11,8 +11,12 @@ from shared.security.api_keys import ALL_SCOPES, create_api_key
 
 
 def pack_spec(pack: MicroSaasPack, provider_products: list[ProviderProduct]) -> PackSpec:
-    """The seed's pack and its provider products as the catalog writer takes them."""
-    return PackSpec(
+    """The seed's pack and its provider products as the catalog writer takes them.
+
+    Its billing period is set after validation: tests seed periods such as ``PT2S`` (an expiry within
+    the test) that a catalog file may not hold (D, W, M or Y only), and the domain's arithmetic takes.
+    """
+    spec = PackSpec(
         slug=pack.slug,
         display_name=pack.display_name,
         description=pack.description,
@@ -21,7 +25,6 @@ def pack_spec(pack: MicroSaasPack, provider_products: list[ProviderProduct]) -> 
         price=pack.default_price,
         currency=pack.currency,
         billing_kind=pack.billing_kind,
-        billing_period=pack.billing_period,
         providers={
             product.provider: ListingSpec(
                 product_id=product.provider_product_id, price=product.price, currency=product.currency
@@ -30,6 +33,7 @@ def pack_spec(pack: MicroSaasPack, provider_products: list[ProviderProduct]) -> 
         },
         active=pack.is_active,
     )
+    return spec.model_copy(update={"billing_period": pack.billing_period})
 
 
 async def upsert_pack(

@@ -16,9 +16,9 @@ from services.gateway.auth import principal_of, route_pattern
 from services.gateway.route_policy import policy_for
 from services.gateway.security_context import SECURITY
 from shared.domain.audit import AuditEntry, user_subject
+from shared.observability.request_ids import REQUEST_ID_HEADER, current_request_id
 from shared.security.api_keys import Scope
 
-REQUEST_ID_HEADER = "X-Request-Id"
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KNOWN_PROVIDERS = frozenset({"revenuecat", "lightning"})
 # Audited by the code that makes the change (same transaction), not here.
@@ -89,8 +89,9 @@ def audit_entry_for(request: web.Request, response: web.StreamResponse, request_
 @web.middleware
 async def audit_requests(request: web.Request, handler: Any) -> web.StreamResponse:
     response: web.StreamResponse = await handler(request)
-    # Returned to the caller and kept in the audit row, so a delivery can be traced to its row.
-    request_id = uuid.uuid4().hex
+    # The request's id (shared/observability/request_context.py, the outermost middleware), returned to
+    # the caller and kept in the audit row, so a delivery can be traced to its row and its log lines.
+    request_id = current_request_id() or uuid.uuid4().hex
     entry = audit_entry_for(request, response, request_id)
     if entry is None:
         return response
