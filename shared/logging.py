@@ -69,6 +69,10 @@ def configure_logging(settings: Settings) -> None:
     root.handlers = [h for h in root.handlers if not isinstance(h, _StructlogHandler)] + [handler]
     root.setLevel(settings.log_level)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # httpx logs one INFO line per provider call: noise that costs CPU on the hot path (every line goes
+    # through the chain); the calls have their metrics (billing_provider_call_seconds) instead.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     logging.captureWarnings(True)  # Python's warnings too, so every line has the one format
     # FastStream's application logger was given a handler and formatter of its own at import.
     faststream_app = logging.getLogger("faststream")
