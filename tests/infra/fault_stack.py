@@ -33,10 +33,6 @@ from tests.infra.revenuecat import make_pack
 from tests.infra.service_processes import ServiceProcesses
 from tests.infra.topic_collector import TopicCollector
 
-# The entitlement pipeline under faults: every service but the best-effort telemetry consumer, which
-# is off the entitlement path (the e2e stack and `billing up` run it). With it, the provider-outage
-# scenario's latency bound failed in three fresh-clone runs; to be measured and put back.
-FAULT_SUITE_SERVICES = [name for name in SERVICES if name != "telemetry"]
 SANDBOX_NAMES = frozenset(sandbox.name for sandbox in SANDBOXES)
 # The sandboxes retry on a schedule long enough to outlast every outage the suite causes:
 # RevenueCat 5/10/20/40/80 "minutes" of 300 ms (1.5 s … 24 s, 46 s in all), BTCPay 10 s, 1 min,
@@ -104,7 +100,7 @@ class FaultStack:
         for name in list(self.processes.running):
             if name not in SANDBOX_NAMES:
                 await asyncio.to_thread(self.processes.stop, name)
-        for name in FAULT_SUITE_SERVICES:
+        for name in SERVICES:
             await self.start_service(name)
 
     async def restore(self) -> None:
@@ -136,9 +132,6 @@ def fault_settings(infra: PrivateInfra, run_id: str, ports: dict[str, int]) -> S
         secrets_dir=str(infra.local_dir / "secrets"),
         # A RevenueCat read that hangs is given up on after 2 s (the "timeout" fault holds it longer).
         revenuecat_http_timeout_s=2.0,
-        # The backlog gauges are not what this suite checks: refreshed at the product's pace, not the
-        # e2e stack's 1 s (each refresh opens a Kafka admin client and a consumer).
-        backlog_metrics_interval_s=Settings.model_fields["backlog_metrics_interval_s"].default,
     )
 
 
@@ -157,8 +150,7 @@ async def fault_stack() -> AsyncIterator[FaultStack]:
         await collector.start()
         engine = create_engine(settings.database_url)
         log_dir = REPO_ROOT / ".local" / "test-logs" / f"faults-{run_id}"
-        services = FAULT_SUITE_SERVICES
-        processes = ServiceProcesses.for_stack(settings, services, ports, log_dir, SANDBOX_OPTIONS)
+        processes = ServiceProcesses.for_stack(settings, SERVICES, ports, log_dir, SANDBOX_OPTIONS)
         try:
             processes.start_all()
             stack = await _ready_stack(settings, topics, ports, engine, collector, processes, infra)
