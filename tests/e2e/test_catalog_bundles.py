@@ -9,7 +9,7 @@ import pytest
 from shared.domain.entitlements import EntitlementStatus
 from shared.domain.provider import Provider
 from tests.conftest import Stack
-from tests.infra.catalog import apply_catalog, unique_suffix
+from tests.infra.catalog import apply_catalog, btc_bundle_catalog, unique_suffix
 from tests.infra.catalog_entitlements import apply_and_wait, entitlement_update
 from tests.infra.lightning import BtcpaySandbox, btcpay_fixture  # noqa: F401
 from tests.infra.revenuecat import RevenueCatSandbox
@@ -123,33 +123,11 @@ async def test_bundle_price_is_the_sum_of_its_children_at_each_provider(
     assert duo["providers"]["lightning"]["price"] == {"amount": 1298, "currency": "USD"}
 
 
-def _btc_catalog(suffix: str) -> str:
-    """A bundle over Lightning whose children are priced in BTC (msat), so its price is exact."""
-    return f"""
-catalog: btc-bundles-{suffix}
-packs:
-  - slug: scan-{suffix}
-    display_name: Room Scan
-    features: [room.scan]
-    price: 100
-    providers: {{lightning: {{product_id: ln.scan.{suffix}, price: 12000000, currency: BTC}}}}
-  - slug: light-{suffix}
-    display_name: Lighting Preview
-    features: [room.lighting_preview]
-    price: 100
-    providers: {{lightning: {{product_id: ln.light.{suffix}, price: 9000000, currency: BTC}}}}
-  - slug: studio-{suffix}
-    display_name: Studio
-    bundle: [scan-{suffix}, light-{suffix}]
-    providers: {{lightning: {{product_id: ln.studio.{suffix}}}}}
-"""
-
-
 async def test_lightning_bundle_checkout_charges_the_aggregate_and_settles_into_children(
     stack: Stack, http: httpx.AsyncClient, btcpay: BtcpaySandbox, user_id: str
 ) -> None:
     suffix = unique_suffix()
-    await apply_catalog(stack, _btc_catalog(suffix))
+    await apply_catalog(stack, btc_bundle_catalog(suffix))
     body = {"userId": user_id, "packSlug": f"studio-{suffix}", "provider": "lightning"}
     response = await http.post(f"{stack.gateway_url}/v1/checkout", json=body)
     assert response.status_code == 201, response.text

@@ -6,32 +6,9 @@ from typing import Any
 import httpx
 
 from tests.conftest import Stack
-from tests.infra.catalog import apply_catalog, unique_suffix
+from tests.infra.catalog import apply_catalog, btc_bundle_catalog, unique_suffix
 from tests.infra.lightning import BtcpaySandbox, btcpay_fixture  # noqa: F401
 from tests.infra.waiting import eventually
-
-
-def _catalog(suffix: str) -> str:
-    return f"""
-catalog: ln-bundle-renewal-{suffix}
-packs:
-  - slug: scan-{suffix}
-    display_name: Room Scan
-    features: [room.scan]
-    price: 100
-    providers: {{lightning: {{product_id: ln.scan.{suffix}, price: 12000000, currency: BTC}}}}
-  - slug: light-{suffix}
-    display_name: Lighting Preview
-    features: [room.lighting_preview]
-    price: 100
-    providers: {{lightning: {{product_id: ln.light.{suffix}, price: 9000000, currency: BTC}}}}
-  - slug: studio-{suffix}
-    display_name: Studio monthly
-    bundle: [scan-{suffix}, light-{suffix}]
-    billing_kind: subscription
-    billing_period: P1M
-    providers: {{lightning: {{product_id: ln.studio.{suffix}}}}}
-"""
 
 
 async def _buy(stack: Stack, http: httpx.AsyncClient, btcpay: BtcpaySandbox, user_id: str, slug: str) -> str:
@@ -57,7 +34,7 @@ async def test_renewing_a_lightning_bundle_extends_its_children_by_one_period(
     stack: Stack, http: httpx.AsyncClient, btcpay: BtcpaySandbox, user_id: str
 ) -> None:
     suffix = unique_suffix()
-    await apply_catalog(stack, _catalog(suffix))
+    await apply_catalog(stack, btc_bundle_catalog(suffix, monthly=True))
     first_reference = await _buy(stack, http, btcpay, user_id, f"studio-{suffix}")
 
     async def granted() -> list[dict[str, Any]] | None:

@@ -1,6 +1,7 @@
 """Refunds: a BTCPay pull payment, ``processing`` until its payout completes, then revoked."""
 
 import asyncio
+from typing import Any
 
 import httpx
 
@@ -13,6 +14,19 @@ from tests.infra.lightning import (
     lightning_pack,
 )
 from tests.infra.waiting import eventually
+
+
+async def _paid_purchase(
+    stack: Stack, http: httpx.AsyncClient, btcpay: BtcpaySandbox, user_id: str
+) -> dict[str, Any]:
+    """A settled Lightning purchase of a 3,000 sat pack, its activation published; its checkout."""
+    pack, _ = await lightning_pack(stack.sessions, price=3_000_000, currency="BTC")
+    session = await checkout(http, stack.gateway_url, user_id, pack)
+    await btcpay.pay(await btcpay.invoice_id_for(session["id"]))
+    await stack.published.wait_for(
+        stack.topics.entitlements, entitlement_event(user_id, "entitlement.activated", pack.slug)
+    )
+    return session
 
 
 async def test_refund_is_processing_until_the_payout_completes_then_revokes(
@@ -53,12 +67,7 @@ async def test_refund_is_processing_until_the_payout_completes_then_revokes(
 async def test_starting_a_refund_twice_returns_the_same_refund(
     stack: Stack, http: httpx.AsyncClient, btcpay: BtcpaySandbox, user_id: str
 ) -> None:
-    pack, _ = await lightning_pack(stack.sessions, price=3_000_000, currency="BTC")
-    session = await checkout(http, stack.gateway_url, user_id, pack)
-    await btcpay.pay(await btcpay.invoice_id_for(session["id"]))
-    await stack.published.wait_for(
-        stack.topics.entitlements, entitlement_event(user_id, "entitlement.activated", pack.slug)
-    )
+    session = await _paid_purchase(stack, http, btcpay, user_id)
     body = {"purchaseReference": session["purchaseReference"]}
 
     first = (await http.post(f"{stack.gateway_url}/v1/lightning/refunds", json=body)).json()
@@ -71,12 +80,7 @@ async def test_starting_a_refund_twice_returns_the_same_refund(
 async def test_concurrent_refund_starts_create_one_pull_payment(
     stack: Stack, http: httpx.AsyncClient, btcpay: BtcpaySandbox, user_id: str
 ) -> None:
-    pack, _ = await lightning_pack(stack.sessions, price=3_000_000, currency="BTC")
-    session = await checkout(http, stack.gateway_url, user_id, pack)
-    await btcpay.pay(await btcpay.invoice_id_for(session["id"]))
-    await stack.published.wait_for(
-        stack.topics.entitlements, entitlement_event(user_id, "entitlement.activated", pack.slug)
-    )
+    session = await _paid_purchase(stack, http, btcpay, user_id)
     pull_payments_before = {p["id"] for p in await btcpay.greenfield("GET", "/pull-payments")}
     body = {"purchaseReference": session["purchaseReference"], "reason": "double click"}
 

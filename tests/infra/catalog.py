@@ -23,6 +23,30 @@ from shared.settings import Settings
 from tests.conftest import Stack
 
 
+def btc_bundle_catalog(suffix: str, *, monthly: bool = False) -> str:
+    """A Lightning bundle ``studio-<suffix>`` of two packs priced in BTC (msat), so its price is exact:
+    12,000 + 9,000 sats. ``monthly`` makes the bundle a monthly subscription."""
+    subscription = "\n    billing_kind: subscription\n    billing_period: P1M" if monthly else ""
+    return f"""
+catalog: btc-bundles-{suffix}
+packs:
+  - slug: scan-{suffix}
+    display_name: Room Scan
+    features: [room.scan]
+    price: 100
+    providers: {{lightning: {{product_id: ln.scan.{suffix}, price: 12000000, currency: BTC}}}}
+  - slug: light-{suffix}
+    display_name: Lighting Preview
+    features: [room.lighting_preview]
+    price: 100
+    providers: {{lightning: {{product_id: ln.light.{suffix}, price: 9000000, currency: BTC}}}}
+  - slug: studio-{suffix}
+    display_name: Studio
+    bundle: [scan-{suffix}, light-{suffix}]{subscription}
+    providers: {{lightning: {{product_id: ln.studio.{suffix}}}}}
+"""
+
+
 def unique_suffix() -> str:
     return uuid.uuid4().hex[:8]
 
