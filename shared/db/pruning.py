@@ -68,7 +68,7 @@ async def prune_spent_rows(
     days["idempotency_keys"] = retention.idempotency_keys
     spent = dict(_SPENT)
     for rows in retention.provider_dedupe:
-        if await _present(session, rows.table):
+        if await table_exists(session, rows.table):
             spent[rows.table] = (rows.aged_by, "TRUE", rows.key)
             days[rows.table] = retention.processed_events
     deleted: dict[str, int] = {}
@@ -90,6 +90,7 @@ async def prune_spent_rows(
     return deleted
 
 
-async def _present(session: AsyncSession, table: str) -> bool:
+async def table_exists(session: AsyncSession, table: str) -> bool:
+    """Whether ``table`` exists: a provider's table is there only once its migration ran."""
     found = await session.execute(text("SELECT to_regclass(:t) IS NOT NULL"), {"t": f"public.{table}"})
     return bool(found.scalar_one())

@@ -14,14 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.audit_log import append_audit
 from shared.db.ledger_writes import erased_event_id_sql
+from shared.db.pruning import table_exists
 from shared.db.security_models import ErasureRecord
 from shared.domain.audit import ERASED_PREFIX, AuditEntry, user_subject
 from shared.security.personal_data import Erasure, PersonalDataMap, PersonalDataTable
-
-
-async def _present(session: AsyncSession, table: str) -> bool:
-    found = await session.execute(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": f"public.{table}"})
-    return bool(found.scalar_one())
 
 
 def _match(spec: PersonalDataTable) -> str:
@@ -54,7 +50,7 @@ async def export_user(session: AsyncSession, personal_data: PersonalDataMap, use
     """Everything we hold on the user, table by table, plus their audit trail."""
     tables: dict[str, list[dict[str, Any]]] = {}
     for spec in personal_data.tables:
-        if not await _present(session, spec.table):
+        if not await table_exists(session, spec.table):
             continue
         rows = await session.execute(
             text(f"SELECT to_jsonb(t) FROM {spec.table} t WHERE {_match(spec)} ORDER BY {spec.order_by}"),  # noqa: S608
@@ -88,7 +84,7 @@ async def erase_user(
     pseudonym = f"{ERASED_PREFIX}{secrets.token_hex(16)}"
     counts: dict[str, int] = {}
     for spec in personal_data.tables:
-        if not await _present(session, spec.table):
+        if not await table_exists(session, spec.table):
             continue
         result = await session.execute(text(_erase_sql(spec)), _binds(personal_data, user_id, pseudonym))
         counts[spec.table] = result.rowcount  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.audit_log import append_audit
-from shared.db.pruning import ProviderDedupeRows, SpentRowRetention, prune_spent_rows
+from shared.db.pruning import ProviderDedupeRows, SpentRowRetention, prune_spent_rows, table_exists
 from shared.db.unit_of_work import unit_of_work
 from shared.domain.audit import AuditEntry
 from shared.settings import Settings
@@ -56,10 +56,7 @@ async def run_retention(
     audit_cutoff = now - timedelta(days=audit_details_days)
     purged: dict[str, int] = {}
     for place in raw_payloads:
-        present = await session.execute(
-            text("SELECT to_regclass(:t) IS NOT NULL"), {"t": f"public.{place.table}"}
-        )
-        if not present.scalar_one():
+        if not await table_exists(session, place.table):
             continue
         result = await session.execute(
             text(
