@@ -5,7 +5,7 @@ the paid steps and entitlements from ``billing.entitlements``, which the outbox 
 revenue figures do not depend on best-effort telemetry. Every event counts once (handlers.py).
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy, FastStream
@@ -13,18 +13,18 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.telemetry.handlers import entitlement_event_of, roll_up_entitlement, roll_up_telemetry
+from services.telemetry.handlers import entitlement_event_of, roll_up_entitlements, roll_up_telemetry
 from shared.bootstrap import bootstrap
 from shared.db.unit_of_work import unit_of_work
 from shared.logging import broker_logger, configure_logging
-from shared.messaging.processing import consumer_records, process_or_dead_letter
+from shared.messaging.processing import all_at_once_or_each, consumer_records
 from shared.messaging.telemetry import telemetry_event_of
 from shared.messaging.topics import ensure_topics
 from shared.security.pseudonyms import Pseudonymizer
 from shared.settings import Settings
 
 MAX_BATCH = 200
-RecordHandler = Callable[[AsyncSession, ConsumerRecord[bytes, bytes]], Awaitable[bool]]
+BatchHandler = Callable[[AsyncSession, Sequence[ConsumerRecord[bytes, bytes]]], Awaitable[int]]
 
 
 def build_app(settings: Settings) -> FastStream:
@@ -34,23 +34,22 @@ def build_app(settings: Settings) -> FastStream:
     broker = KafkaBroker(settings.kafka_bootstrap, logger=broker_logger())
     pseudonyms = Pseudonymizer(runtime.secrets)
 
-    async def each_once(msg: KafkaMessage, handle: RecordHandler) -> None:
-        # One transaction per record: a poison record is dead-lettered alone, outages are retried.
-        for record in consumer_records(msg):
+    async def telemetry_records(
+        session: AsyncSession, records: Sequence[ConsumerRecord[bytes, bytes]]
+    ) -> int:
+        return await roll_up_telemetry(session, [telemetry_event_of(r.value or b"") for r in records])
 
-            async def work(record: ConsumerRecord[bytes, bytes] = record) -> None:
-                async with unit_of_work(runtime.sessions) as session:
-                    await handle(session, record)
+    async def entitlement_records(
+        session: AsyncSession, records: Sequence[ConsumerRecord[bytes, bytes]]
+    ) -> int:
+        events = [entitlement_event_of(r.value or b"") for r in records]
+        return await roll_up_entitlements(session, pseudonyms, events)
 
-            await process_or_dead_letter([record], work, producer=runtime.producer, settings=settings)
+    def subscribe(topic: str, group: str, handle: BatchHandler) -> None:
+        async def in_one_transaction(records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+            async with unit_of_work(runtime.sessions) as session:
+                await handle(session, records)
 
-    async def telemetry_record(session: AsyncSession, record: ConsumerRecord[bytes, bytes]) -> bool:
-        return await roll_up_telemetry(session, telemetry_event_of(record.value or b""))
-
-    async def entitlement_record(session: AsyncSession, record: ConsumerRecord[bytes, bytes]) -> bool:
-        return await roll_up_entitlement(session, pseudonyms, entitlement_event_of(record.value or b""))
-
-    def subscribe(topic: str, group: str, handle: RecordHandler) -> None:
         @broker.subscriber(
             topic,
             group_id=topics.group(group),
@@ -62,11 +61,15 @@ def build_app(settings: Settings) -> FastStream:
             title=f"{topic}:{group}",  # one AsyncAPI channel per group
         )
         async def roll_up(msg: KafkaMessage) -> None:
-            await each_once(msg, handle)
+            # The batch in one transaction; a poison record is dead-lettered alone, outages retried.
+            records = consumer_records(msg)
+            await all_at_once_or_each(
+                records, in_one_transaction, producer=runtime.producer, settings=settings
+            )
 
-    subscribe(topics.telemetry, "telemetry", telemetry_record)
+    subscribe(topics.telemetry, "telemetry", telemetry_records)
     # Its own group: one group over two topics would rebalance both whenever either changes.
-    subscribe(topics.entitlements, "telemetry-entitlements", entitlement_record)
+    subscribe(topics.entitlements, "telemetry-entitlements", entitlement_records)
 
     app = FastStream(broker)
 

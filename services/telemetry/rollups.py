@@ -77,6 +77,25 @@ class Paid:
     amount_msat: int
 
 
+@dataclass(frozen=True)
+class PairHalf:
+    """What one event knows of a webhook → entitlement pair: its arrival or its entitlement's commit."""
+
+    update_key: str
+    provider: str
+    received_at: datetime | None = None
+    committed_at: datetime | None = None
+
+    def joined(self, other: "PairHalf") -> "PairHalf":
+        """Both halves in one (the first known of each time wins, as in the stored pair)."""
+        return PairHalf(
+            self.update_key,
+            self.provider,
+            self.received_at or other.received_at,
+            self.committed_at or other.committed_at,
+        )
+
+
 def hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 

@@ -159,3 +159,30 @@ async def dead_letter(
         error=f"{type(exc).__name__}: {exc}",
         attempts=attempts,
     )
+
+
+async def all_at_once_or_each(
+    records: Sequence[ConsumerRecord[bytes, bytes]],
+    work: Callable[[Sequence[ConsumerRecord[bytes, bytes]]], Awaitable[None]],
+    *,
+    producer: AIOKafkaProducer,
+    settings: Settings,
+) -> None:
+    """``work`` on all ``records`` at once, transient failures retried until they pass; if it fails in
+    any other way, on each record alone (``process_or_dead_letter``), so a poison record is
+    dead-lettered by itself and the others are processed."""
+    if not records:
+        return
+    topic = records[0].topic
+    try:
+        await retry_transient_failures(lambda: work(records), topic=topic, settings=settings)
+        MESSAGES_PROCESSED.labels(topic, "ok").inc(len(records))
+        return
+    except Exception as exc:
+        log.warning("batch_split", topic=topic, size=len(records), error=f"{type(exc).__name__}: {exc}"[:300])
+    for record in records:
+
+        async def alone(record: ConsumerRecord[bytes, bytes] = record) -> None:
+            await work([record])
+
+        await process_or_dead_letter([record], alone, producer=producer, settings=settings)

@@ -55,6 +55,10 @@ async def test_settlement_notified_by_a_hosted_webhook_activates_once(
     await eventually(
         lambda: _processed(stack, attempt["id"]), what="ingest recorded the hosted webhook's delivery"
     )
+    # The activation goes through the worker and the outbox relay after ingest: wait for it, then
+    # read every topic up to its end before counting.
+    await stack.published.wait_for(stack.topics.entitlements, entitlement_event(user_id, ACTIVATED))
+    await stack.published.caught_up()
     raw = stack.published.on(
         stack.topics.webhooks_raw,
         lambda r: r.headers.get("delivery-source") == b"alby" and session["hash"].encode() in r.value,

@@ -19,6 +19,7 @@ from shared.db.models import CheckoutSessionRecord
 from shared.db.telemetry_models import WEBHOOK_TO_ENTITLEMENT_MS
 from shared.domain.packs import MicroSaasPack, ProviderProduct
 from shared.domain.provider import Provider
+from shared.messaging.dead_letters import read_dead_letters
 from shared.messaging.producer import create_producer
 from shared.messaging.telemetry import TelemetryPublisher, TelemetryType
 from shared.messaging.topics import Topics, ensure_topics
@@ -178,3 +179,46 @@ async def test_rollups_count_each_event_once_and_equal_a_replay_of_the_topics(se
     assert stored[RollupKey(hour, "entitlement.revoked", pack.slug, "revenuecat")][0] == 1
     latencies = [key for key in stored_buckets if key[1] == WEBHOOK_TO_ENTITLEMENT_MS]
     assert [(key[2], stored_buckets[key]) for key in latencies] == [("lightning", 1)]
+
+
+async def test_a_poison_record_is_dead_lettered_alone_and_its_batch_is_counted(settings: Settings) -> None:
+    """Records published before the consumer starts arrive in one batch: the batch's transaction
+    fails on the poison record, and each record is then handled alone."""
+    topics = Topics(settings.namespace)
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    pack = await _pack_with_a_checkout(sessions)
+    producer = create_producer(settings)
+    await producer.start()
+    publisher = TelemetryPublisher(
+        producer,
+        topics.telemetry,
+        Pseudonymizer(build_secret_provider(settings, secret_specs())),
+        source="tests",
+        max_pending=100,
+        send_timeout_s=30,
+    )
+    poison = b'{"specversion": "1.0", "id": "not-an-event"}'
+    try:
+        publisher.emit(TelemetryType.PACK_VIEWED, {"pack": pack.slug, "market": "DE"}, user_id="alice")
+        await publisher.drain(timeout_s=30)
+        await producer.send_and_wait(topics.telemetry, value=poison, key=b"alice")
+        publisher.emit(TelemetryType.PACK_VIEWED, {"pack": pack.slug, "market": "DE"}, user_id="bob")
+        await publisher.drain(timeout_s=30)
+        with telemetry_consumer(
+            settings, REPO_ROOT / ".local" / "test-logs" / f"{settings.namespace}telemetry.log"
+        ):
+            await eventually(
+                lambda: consumed_everything(settings, topics.group("telemetry"), topics.telemetry),
+                timeout_s=90,
+                what="telemetry consumed",
+            )
+        async with sessions() as session:
+            stored, _ = await stored_rollups(session)
+    finally:
+        await producer.stop()
+        await engine.dispose()
+
+    assert stored[RollupKey(hour_of(datetime.now(UTC)), "pack.viewed", pack.slug, market="DE")][0] == 2
+    letters = await read_dead_letters(settings.kafka_bootstrap, topics.telemetry, limit=10)
+    assert [letter.value for letter in letters] == [poison]
