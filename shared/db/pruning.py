@@ -6,6 +6,8 @@
   for hours, BTCPay on demand): a redelivery after that is older than the entitlement's state, so
   the ledger's rule already makes it change nothing (shared/domain/ledger.py);
 - ``idempotency_keys`` past their day (services/gateway/idempotency.py forgets them then anyway);
+- the telemetry consumer's claims (``telemetry_processed_events``) and latency pairs, by the same
+  rule and retention as ``processed_events`` (a redelivery is claimed before its pair is touched);
 - a provider's own dedupe rows (``ProviderDedupeRows``, e.g. ``lightning_deliveries``), by the same
   rule and retention as ``processed_events``.
 
@@ -27,7 +29,11 @@ _SPENT = {
     "outbox": ("published_at", "published_at IS NOT NULL", "id"),
     "processed_events": ("processed_at", "TRUE", "provider, provider_event_id"),
     "idempotency_keys": ("created_at", "TRUE", "api_key_id, key_hash"),
+    "telemetry_processed_events": ("processed_at", "TRUE", "event_key"),
+    "telemetry_latency_pairs": ("coalesce(committed_at, received_at)", "TRUE", "update_key"),
 }
+# Aged like ``processed_events`` (its retention).
+_AGED_AS_CLAIMS = ("processed_events", "telemetry_processed_events", "telemetry_latency_pairs")
 
 
 @dataclass(frozen=True)
@@ -64,8 +70,8 @@ async def prune_spent_rows(
     session: AsyncSession, retention: SpentRowRetention, now: datetime
 ) -> dict[str, int]:
     """Delete spent rows older than their retention, in the caller's transaction; counts per table."""
-    days = {"outbox": retention.outbox, "processed_events": retention.processed_events}
-    days["idempotency_keys"] = retention.idempotency_keys
+    days = {"outbox": retention.outbox, "idempotency_keys": retention.idempotency_keys}
+    days |= dict.fromkeys(_AGED_AS_CLAIMS, retention.processed_events)
     spent = dict(_SPENT)
     for rows in retention.provider_dedupe:
         if await table_exists(session, rows.table):

@@ -6,7 +6,7 @@ pairs are keyed by a keyed hash of an update id. Money is integer minor units an
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, func
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.models import Base
@@ -46,13 +46,19 @@ class TelemetryProcessedEvent(Base):
     __tablename__ = "telemetry_processed_events"
 
     event_key: Mapped[str] = mapped_column(String(250), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    processed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )  # pruned after the claims' retention (shared/db/pruning.py)
 
 
 class TelemetryLatencyPair(Base):
     """A webhook's arrival and its entitlement's commit, whichever the consumer sees first."""
 
     __tablename__ = "telemetry_latency_pairs"
+    # Aged by the half seen last for pruning (shared/db/pruning.py), as the processed events are.
+    __table_args__ = (
+        Index("ix_telemetry_latency_pairs_seen_at", text("coalesce(committed_at, received_at)")),
+    )
 
     update_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     provider: Mapped[str] = mapped_column(String(20), nullable=False)

@@ -11,6 +11,7 @@ from shared.connectors.lightning.tables import LightningDelivery
 from shared.connectors.registry import provider_dedupe_rows
 from shared.db.models import Outbox, ProcessedEvent
 from shared.db.pruning import SpentRowRetention, prune_spent_rows
+from shared.db.telemetry_models import TelemetryLatencyPair, TelemetryProcessedEvent
 from tests.conftest import Stack
 
 pytestmark = pytest.mark.postgres
@@ -102,4 +103,40 @@ async def test_a_providers_dedupe_rows_age_out_with_processed_events(stack: Stac
         )
         assert set(kept.scalars()) == {f"new-{tag}"}
         assert deleted["lightning_deliveries (deleted)"] >= 1
+        await session.rollback()
+
+
+async def test_the_telemetry_consumers_claims_and_latency_pairs_age_out_with_processed_events(
+    stack: Stack,
+) -> None:
+    now = datetime.now(UTC)
+    tag = uuid.uuid4().hex[:10]
+    old, recent = now - timedelta(days=200), now - timedelta(days=1)
+    async with stack.sessions() as session, session.begin():
+        session.add_all(
+            TelemetryProcessedEvent(event_key=f"telemetry:{age}-{tag}", processed_at=at)
+            for age, at in [("old", old), ("new", recent)]
+        )
+        session.add_all(
+            [  # aged by the half seen last: an old arrival whose entitlement committed recently stays
+                TelemetryLatencyPair(update_key=f"old-{tag}", provider="lightning", received_at=old),
+                TelemetryLatencyPair(
+                    update_key=f"late-{tag}", provider="lightning", received_at=old, committed_at=recent
+                ),
+            ]
+        )
+        await session.flush()
+
+        deleted = await prune_spent_rows(session, RETENTION, now)
+
+        claims = await session.execute(
+            select(TelemetryProcessedEvent.event_key).where(TelemetryProcessedEvent.event_key.endswith(tag))
+        )
+        assert set(claims.scalars()) == {f"telemetry:new-{tag}"}
+        pairs = await session.execute(
+            select(TelemetryLatencyPair.update_key).where(TelemetryLatencyPair.update_key.endswith(tag))
+        )
+        assert set(pairs.scalars()) == {f"late-{tag}"}
+        assert deleted["telemetry_processed_events (deleted)"] >= 1
+        assert deleted["telemetry_latency_pairs (deleted)"] >= 1
         await session.rollback()
