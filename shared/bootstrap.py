@@ -46,7 +46,9 @@ class Runtime:
 
     @property
     def provider_resources(self) -> ProviderResources:
-        return ProviderResources(self.settings, self.http, self.sessions, self.redis, self.updates)
+        return ProviderResources(
+            self.settings, self.http, self.sessions, self.redis, self.updates, self.telemetry
+        )
 
     @property
     def updates(self) -> EntitlementUpdatePublisher:

@@ -27,6 +27,7 @@ from shared.domain.reconciliation import ProviderTruth
 from shared.http.errors import first_problem
 from shared.messaging.entitlement_updates import EntitlementUpdatePublisher
 from shared.messaging.raw_deliveries import RawDelivery
+from shared.messaging.telemetry import TelemetryPublisher
 from shared.security.personal_data import PersonalDataTable
 from shared.security.retention import RawPayloadColumn
 from shared.security.secret_names import SecretSpec
@@ -61,6 +62,7 @@ class ProviderResources:
     redis: Redis
     # where a connector proposes updates of its own (a revocation): the user's partition, like ingest
     updates: EntitlementUpdatePublisher
+    telemetry: TelemetryPublisher  # best-effort analytics events (shared/messaging/telemetry.py)
 
 
 class WebhookRejected(Exception):

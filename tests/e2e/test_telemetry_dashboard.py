@@ -2,12 +2,22 @@
 an admin who signed in with an admin key sees it (the browser keeps a cookie, never the key)."""
 
 import httpx
+import orjson
 import pytest
+from sqlalchemy import func, select
 
+from shared.db.telemetry_models import TelemetryRollup
+from shared.messaging.telemetry import TelemetryType, fact_id
 from tests.conftest import Stack
-from tests.infra.lightning import BtcpaySandbox, btcpay_fixture, lightning_pack  # noqa: F401
+from tests.infra.lightning import (  # noqa: F401
+    BtcpaySandbox,
+    btcpay_fixture,
+    checkout,
+    invoice_in_status,
+    lightning_pack,
+)
 from tests.infra.marketplace import Page, browser, mint_user_token, sign_in
-from tests.infra.telemetry import funnel_counts
+from tests.infra.telemetry import consumed_everything, funnel_counts, read_topic
 from tests.infra.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.redis]
@@ -67,3 +77,41 @@ async def test_the_dashboard_needs_an_admin_sign_in_not_a_user_session_or_token(
         assert (await _admin_sign_in(client, token)).status_code == 401  # a user token is no admin key
         assert (await _admin_sign_in(client, "not-a-key")).status_code == 401
         assert (await client.get("/market/admin/")).status_code == 303
+
+
+async def _expired_counted(stack: Stack, pack_slug: str) -> int:
+    async with stack.sessions() as session:
+        total = await session.scalar(
+            select(func.coalesce(func.sum(TelemetryRollup.events), 0)).where(
+                TelemetryRollup.metric == TelemetryType.INVOICE_EXPIRED.value,
+                TelemetryRollup.pack == pack_slug,
+            )
+        )
+    return int(total or 0)
+
+
+async def test_an_invoice_that_expires_unseen_is_counted_once_also_when_its_page_is_seen_later(
+    stack: Stack, http: httpx.AsyncClient, btcpay: BtcpaySandbox, user_id: str
+) -> None:
+    pack, _ = await lightning_pack(stack.sessions, price=1_000_000, currency="BTC")
+    session = await checkout(http, stack.gateway_url, user_id, pack)
+    await btcpay.expire(await btcpay.invoice_id_for(session["id"]))
+    await invoice_in_status(stack.sessions, session["id"], "expired")
+
+    # Ingest recorded the expiry and announced it: nobody opened the invoice's page.
+    assert await eventually(lambda: _expired_counted(stack, pack.slug), what="the expiry counted") == 1
+
+    async with browser(stack) as buyer:
+        await sign_in(buyer, await mint_user_token(http, stack, user_id))
+        seen = await buyer.get(f"/market/checkout/{session['id']}/status")
+        assert seen.json()["status"] == "expired"
+    expiry = fact_id(TelemetryType.INVOICE_EXPIRED.value, session["id"])
+
+    async def both_announcements() -> bool:
+        records = await read_topic(stack.settings.kafka_bootstrap, stack.topics.telemetry)
+        return len([r for r in records if orjson.loads(r.value or b"{}").get("id") == expiry]) == 2
+
+    await eventually(both_announcements, what="the page's announcement of the same expiry")
+    group, topic = stack.topics.group("telemetry"), stack.topics.telemetry
+    await eventually(lambda: consumed_everything(stack.settings, group, topic), what="telemetry consumed")
+    assert await _expired_counted(stack, pack.slug) == 1

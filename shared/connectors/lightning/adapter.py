@@ -33,6 +33,7 @@ from shared.domain.entitlements import EntitlementUpdate
 from shared.domain.errors import ProviderError
 from shared.domain.packs import BillingKind, MicroSaasPack
 from shared.domain.provider import Provider
+from shared.messaging.telemetry import TelemetryPublisher
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -57,6 +58,7 @@ class LightningAdapter:
         backends: Mapping[str, LightningBackend],
         oracle: PriceOracle | None = None,
         catalog: ProviderCatalog | None = None,
+        telemetry: TelemetryPublisher | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
@@ -66,7 +68,7 @@ class LightningAdapter:
         self._public_base_url = (
             settings.lightning_public_base_url or f"http://{settings.gateway_host}:{settings.gateway_port}"
         )
-        self.receipts = ReceiptValidator(sessions, backends)
+        self.receipts = ReceiptValidator(sessions, backends, telemetry)
         self.refunds = Refunds(sessions, backends)
 
     # --- BillingConnector -------------------------------------------------------------------

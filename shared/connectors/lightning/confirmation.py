@@ -23,6 +23,7 @@ from shared.domain.entitlements import EntitlementStatus, EntitlementUpdate
 from shared.domain.errors import ProviderError
 from shared.domain.packs import BillingKind
 from shared.domain.provider import Provider
+from shared.messaging.telemetry import TelemetryPublisher, TelemetryType, fact_id
 
 log = structlog.get_logger(__name__)
 DEFAULT_SUBSCRIPTION_PERIOD = "P1M"
@@ -31,10 +32,14 @@ FINAL_STATUSES = ("settled", "refunded")
 
 class ReceiptValidator:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], backends: Mapping[str, LightningBackend]
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        backends: Mapping[str, LightningBackend],
+        telemetry: TelemetryPublisher | None = None,
     ) -> None:
         self._sessions = sessions
         self._backends = backends
+        self._telemetry = telemetry
 
     async def validate(self, check: SettlementCheck) -> list[EntitlementUpdate]:
         async with self._sessions() as session:
@@ -53,11 +58,29 @@ class ReceiptValidator:
         async with unit_of_work(self._sessions) as session:
             locked = await invoice_store.invoice_by_id(session, invoice.id, lock=True)
             assert locked is not None
+            before = locked.status
             if reading is not None:
                 await record_reading(session, locked, reading)
+            expired = before != locked.status == InvoiceStatus.EXPIRED.value
+            pack = await session.get(BillingCatalog, locked.catalog_id) if expired else None
             updates = [settlement_update(locked)] if locked.status in FINAL_STATUSES else []
             await invoice_store.record_delivery_outcome(session, check, updates)
-            return updates
+        if expired:
+            self._announce_expiry(locked, pack.slug if pack else "")
+        return updates
+
+    def _announce_expiry(self, invoice: LightningInvoice, pack_slug: str) -> None:
+        """Telemetry: the invoice expired unpaid, once it is recorded (whether or not anyone looks at
+        its page). The id is the checkout's fact id, as the invoice page's, so the rollup counts it once."""
+        if self._telemetry is None:
+            return
+        checkout_id = str(invoice.checkout_session_id)
+        self._telemetry.emit(
+            TelemetryType.INVOICE_EXPIRED,
+            {"checkoutId": checkout_id, "pack": pack_slug, "provider": Provider.LIGHTNING.value},
+            user_id=invoice.user_id,
+            event_id=fact_id(TelemetryType.INVOICE_EXPIRED.value, checkout_id),
+        )
 
     def backend_for(self, invoice: LightningInvoice) -> LightningBackend:
         backend = self._backends.get(invoice.backend)

@@ -72,6 +72,7 @@ class LightningProvider:
             configured_backends(resources.settings, resources.http),
             price_oracle_from_settings(resources.settings, resources.http, resources.redis),
             self.catalog(resources),
+            resources.telemetry,
         )
 
     def catalog(self, resources: ProviderResources) -> ProviderCatalog | None:
