@@ -24,6 +24,10 @@ from shared.security.pseudonyms import Pseudonymizer
 from shared.settings import Settings
 
 MAX_BATCH = 200
+# Analytics can wait a second: the broker holds each fetch until this much has gathered (or the wait
+# ends), so a transaction rolls up tens of events instead of a few, for a fraction of the CPU.
+FETCH_MIN_BYTES = 32 * 1024
+FETCH_MAX_WAIT_MS = 1000
 BatchHandler = Callable[[AsyncSession, Sequence[ConsumerRecord[bytes, bytes]]], Awaitable[int]]
 
 
@@ -58,6 +62,8 @@ def build_app(settings: Settings) -> FastStream:
             batch=True,
             max_records=MAX_BATCH,
             batch_timeout_ms=100,
+            fetch_min_bytes=FETCH_MIN_BYTES,
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
             title=f"{topic}:{group}",  # one AsyncAPI channel per group
         )
         async def roll_up(msg: KafkaMessage) -> None:

@@ -74,9 +74,17 @@ class StoredPack:
 
 
 async def load_stored_catalog(session: AsyncSession) -> dict[str, StoredPack]:
-    """Every pack, active or not, keyed by slug."""
-    packs = (await session.execute(select(BillingCatalog).order_by(BillingCatalog.slug))).scalars().all()
-    slug_of = {pack.id: pack.slug for pack in packs}
+    """Every pack, active or not, keyed by slug.
+
+    The packs are read last: a reader without the catalog writer's lock (catalog_sync, the admin API)
+    may run beside an apply, and each statement sees what was committed when it started. A bundle
+    item or listing seen earlier was committed with its packs, and packs are never deleted, so every
+    pack they name is in the later read.
+    """
+    items = (
+        await session.execute(select(BundleItem).order_by(BundleItem.bundle_id, BundleItem.position))
+    ).scalars()
+    bundle_items = list(items)
     listings: dict[uuid.UUID, dict[Provider, StoredListing]] = {}
     mapping_rows = await session.execute(select(BillingCatalogProvider).order_by(BillingCatalogProvider.id))
     for mapping in mapping_rows.scalars():
@@ -88,14 +96,15 @@ async def load_stored_catalog(session: AsyncSession) -> dict[str, StoredPack]:
             dict(mapping.provider_ids),
         )
         listings.setdefault(mapping.catalog_id, {}).setdefault(listing.provider, listing)
-    children: dict[uuid.UUID, list[str]] = {}
-    items = await session.execute(select(BundleItem).order_by(BundleItem.bundle_id, BundleItem.position))
-    for item in items.scalars():
-        children.setdefault(item.bundle_id, []).append(slug_of[item.child_id])
     pricing = {p.catalog_id: p for p in (await session.execute(select(BundlePricing))).scalars()}
     files = {
         m.catalog_id: m.catalog_name for m in (await session.execute(select(CatalogFileMembership))).scalars()
     }
+    packs = (await session.execute(select(BillingCatalog).order_by(BillingCatalog.slug))).scalars().all()
+    slug_of = {pack.id: pack.slug for pack in packs}
+    children: dict[uuid.UUID, list[str]] = {}
+    for item in bundle_items:
+        children.setdefault(item.bundle_id, []).append(slug_of[item.child_id])
     return {
         pack.slug: StoredPack(
             pack,
