@@ -108,14 +108,25 @@ class SecretProvider:
                 return Matched.CURRENT if position == 0 else Matched.PREVIOUS
         return None
 
-    async def rotate(self, name: str, new_value: str | None = None, window_s: int | None = None) -> Rotation:
-        """Make ``new_value`` (or a generated one) current; the old one verifies for the window."""
+    async def rotate(
+        self,
+        name: str,
+        new_value: str | None = None,
+        window_s: int | None = None,
+        *,
+        only_if_unset: bool = False,
+    ) -> Rotation:
+        """Make ``new_value`` (or a generated one) current; the old one verifies for the window.
+        With ``only_if_unset`` a value already stored is kept (and returned) instead."""
         spec = spec_of(self._specs, name)
         if new_value is None:
             if spec.generate is None:
                 raise ValueError(f"{name} is issued by the provider: pass its new value")
             new_value = spec.generate()
         old = await self._store.read(name)
+        if only_if_unset and old is not None and old.current:
+            self._cache.pop(name, None)
+            return Rotation(old, None)
         window = timedelta(seconds=window_s) if window_s is not None else self._rotation_window
         keep_previous = old is not None and bool(old.current) and spec.kind is not SecretKind.CREDENTIAL
         until = self._now() + window if keep_previous else None
@@ -142,10 +153,13 @@ class SecretProvider:
         return stored
 
     async def ensure_generated(self, name: str) -> SecretValue:
-        """The current value, generating and storing one first if ``name`` has none yet."""
+        """The current value, generating and storing one first if ``name`` has none yet.
+
+        Only then: several first uses at once (this process's or another replica's) may all find it
+        unset, and the first value stored is the one every later use gets."""
         if not await self.is_configured(name):
             with contextlib.suppress(SecretConflictError):  # another replica generated it first
-                await self.rotate(name)
+                await self.rotate(name, only_if_unset=True)
             self._cache.pop(name, None)
         return await self.current(name)
 

@@ -1,5 +1,6 @@
 """The secret provider: wrapped values, rotation windows, re-reading on rotation, check-and-set."""
 
+import asyncio
 import pickle
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -119,3 +120,19 @@ async def test_rotated_secret_file_is_private_to_its_owner(tmp_path: Path) -> No
 async def test_provider_issued_credential_needs_its_new_value(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="issued by the provider"):
         await provider_for(tmp_path, Clock()).rotate("btcpay_api_key")
+
+
+async def test_concurrent_first_uses_generate_one_value(tmp_path: Path) -> None:
+    """Many first uses at once (a process's first requests, or two replicas) store one value: a value
+    stored meanwhile is kept, never replaced by a second generation."""
+    provider = provider_for(tmp_path, Clock())
+    other_replica = provider_for(tmp_path, Clock())
+    name = "telemetry_pseudonym_secret"
+
+    values = await asyncio.gather(
+        *(replica.ensure_generated(name) for _ in range(10) for replica in (provider, other_replica))
+    )
+
+    assert len({value.reveal() for value in values}) == 1
+    stored = await EnvFileSecretStore(Settings(secrets_dir=str(tmp_path))).read(name)
+    assert stored is not None and stored.version == 1
