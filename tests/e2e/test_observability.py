@@ -123,11 +123,14 @@ def _trace_of(headers: dict[str, bytes]) -> str:
 
 
 async def _whole_trace(collector: OtlpCollector, trace_id: str) -> list[ReceivedSpan] | None:
-    """The trace once the last hop's span (the relay's publish of the entitlement event) is in."""
+    """The trace once the last hop's span (the relay's publish of the entitlement event) is in, and
+    every parent a span names: a parent ends after its children, so it may come in a later export."""
     spans = collector.in_trace(trace_id)
     relayed = any(s.service == "entitlement-worker" and s.kind == "producer" for s in spans)
     roots = [s for s in spans if s.kind == "server" and s.name == WEBHOOK_SPAN]
-    return spans if relayed and roots else None
+    ids = {s.span_id for s in spans}
+    parents_in = all(not s.parent_span_id or s.parent_span_id in ids for s in spans)
+    return spans if relayed and roots and parents_in else None
 
 
 def _ancestry(span: ReceivedSpan, by_id: dict[str, ReceivedSpan]) -> list[tuple[str, str]]:
