@@ -44,6 +44,8 @@ app.add_typer(docs_app, name="docs")
 app.command("history")(history)
 app.command()(reconcile)
 app.command()(status)
+# A plugin named by BILLING_EXTRA_PROVIDERS brings its subcommands too: load it before mounting them.
+load_extra_providers(get_settings())
 for plugin in REGISTERED_PROVIDERS:
     app.add_typer(plugin.cli, name=plugin.provider.value)
 
@@ -70,11 +72,11 @@ def serve(service: Service) -> None:
     configure_logging(settings)  # before the first line (the metrics server's): one format for all
     load_extra_providers(settings)
     if service is Service.GATEWAY:
-        from services.gateway.app import build_app as build_gateway
+        from apps.gateway_process import build_gateway_process
         from shared.observability.request_context import AccessLogger
 
         web.run_app(
-            build_gateway(settings),
+            build_gateway_process(settings),
             host=settings.gateway_host,
             port=settings.gateway_port,
             print=None,

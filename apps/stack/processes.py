@@ -5,6 +5,7 @@ Each session gets its own database and topic namespace, so parallel runs never s
 
 import asyncio
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -52,11 +53,33 @@ def start_infrastructure() -> None:
     subprocess.run(["bash", str(REPO_ROOT / "deploy/local/start.sh")], check=True)
 
 
+# Ports handed out by free_port in this process: never the same one twice.
+_HANDED_OUT: set[int] = set()
+_LOWEST_PORT = 20_000
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """A port nothing listens on, below the kernel's ephemeral range. A port from that range can be
+    taken by an outgoing connection before our service binds it, or while a killed service is down
+    (a client reconnecting to it can even connect to itself from that very port)."""
+    ephemeral_low = _ephemeral_range_low()
+    candidates = [port for port in range(_LOWEST_PORT, ephemeral_low) if port not in _HANDED_OUT]
+    for port in random.sample(candidates, k=min(200, len(candidates))):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
         return port
+    raise RuntimeError(f"no free port between {_LOWEST_PORT} and {ephemeral_low}")
+
+
+def _ephemeral_range_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768  # Linux's default
 
 
 async def create_session_database(name: str, server_url: str = LOCAL_DATABASE_URL) -> None:

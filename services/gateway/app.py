@@ -21,7 +21,6 @@ from services.gateway.context import GATEWAY, GatewayContext
 from services.gateway.errors import json_errors
 from services.gateway.idempotency import IdempotencyStore
 from services.gateway.security import install_security
-from services.marketplace.app import install_marketplace
 from shared.bootstrap import bootstrap
 from shared.connectors.gateway_runtime import GATEWAY_RUNTIME, GatewayRuntime
 from shared.connectors.registry import REGISTERED_PROVIDERS, configured_providers
@@ -79,7 +78,6 @@ def build_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(resources)
     install_security(app, settings)  # after resources: it uses the gateway's Redis
-    install_marketplace(app, settings)  # after security: its session cookie uses the secret provider
     app.middlewares.insert(0, request_context)  # outermost: the request id and span cover everything
     for plugin in configured_providers(settings).values():
         app.cleanup_ctx.extend(plugin.gateway_tasks())

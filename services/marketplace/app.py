@@ -1,4 +1,5 @@
-"""Mounts the marketplace pages on the gateway: ``install_marketplace(app, settings)``, after security.
+"""Mounts the marketplace pages on the gateway: ``install_marketplace(app, settings)``, after security
+(``apps/gateway_process.py`` does, for ``billing serve gateway``).
 
 Pages sit under ``/market/`` (and the hosted ``/paywall``), rendered server-side with Jinja2. They
 act for a user through a signed session cookie; the gateway's API-key check exempts these paths

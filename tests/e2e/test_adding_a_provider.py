@@ -1,5 +1,5 @@
 """docs/adding-a-provider.md, proved: a provider that lives only in the tests (tests/infra/toy_provider/)
-is registered into the services by ``BILLING_EXTRA_PROVIDERS`` and takes a webhook end to end —
+is registered into the services and the CLI by ``BILLING_EXTRA_PROVIDERS``, takes a webhook end to end —
 ``POST /v1/webhooks/toy`` → ingest → worker → an entitlement CloudEvent.
 
 Its gateway, ingest and worker are processes of this test (own database, own topics), and so is
@@ -16,11 +16,12 @@ from secrets import token_urlsafe
 import httpx
 import pytest
 
-from apps.stack.processes import REPO_ROOT, free_port, wait_for_http
+from apps.stack.processes import REPO_ROOT, free_port, settings_env, wait_for_http
 from shared.domain.provider import Provider
 from shared.messaging.topics import Topics, ensure_topics
 from shared.security.secret_stores import EnvFileSecretStore
 from shared.security.secret_values import SecretValue, SecretVersions
+from shared.settings import Settings
 from tests.conftest import Stack
 from tests.infra.catalog import extra_service
 from tests.infra.own_database import database_url, own_database
@@ -96,10 +97,12 @@ async def test_a_provider_registered_from_the_tests_turns_its_webhook_into_entit
                     activated = await collector.wait_for(
                         entitlements, lambda r: r.json()["subject"] == user_id, timeout_s=90
                     )
+                    # The refund is signed by the plugin's own CLI subcommand, `billing toy sign`.
                     body = refund.model_dump_json().encode()
-                    refunded = await http.post(
-                        webhook_url, content=body, headers={**JSON, SIGNATURE_HEADER: signature(secret, body)}
-                    )
+                    header = await _signed_by_the_toy_cli(settings, body)
+                    assert header == f"{SIGNATURE_HEADER}: {signature(secret, body)}"
+                    name, value = header.split(": ", 1)
+                    refunded = await http.post(webhook_url, content=body, headers={**JSON, name: value})
                     assert refunded.status_code == 200, refunded.text
                     revoked = await collector.wait_for(
                         entitlements,
@@ -119,3 +122,17 @@ async def test_a_provider_registered_from_the_tests_turns_its_webhook_into_entit
     )
     assert revoked.json()["data"]["provider"] == "toy"
     assert "toy" not in {provider.value for provider in Provider}  # only the toy's processes know it
+
+
+async def _signed_by_the_toy_cli(settings: Settings, body: bytes) -> str:
+    signed = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "apps.cli.main", "toy", "sign"],
+        input=body,
+        env=settings_env(settings),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=False,
+    )
+    assert signed.returncode == 0, signed.stderr.decode()
+    return signed.stdout.decode().strip()

@@ -19,7 +19,7 @@ import httpx
 import orjson
 import pytest
 
-from services.gateway.app import build_app
+from apps.gateway_process import build_gateway_process
 from services.gateway.limits import FORM_PREFIXES
 from services.gateway.route_policy import policy_for
 from shared.connectors.registry import REGISTERED_PROVIDERS
@@ -35,7 +35,7 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 def live_routes() -> list[tuple[str, str]]:
     """Every route the gateway serves; the one webhook route once per registered provider."""
-    app = build_app(Settings())
+    app = build_gateway_process(Settings())
     patterns = {
         (route.method, route.resource.canonical)
         for route in app.router.routes()

@@ -4,6 +4,7 @@ its own, and the knobs a scenario turns (SIGKILL and start a service, stop and s
 import asyncio
 import time
 import uuid
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from shared.domain.packs import BillingKind, MicroSaasPack
 from shared.messaging.topics import Topics
 from shared.settings import Settings
 from tests.infra.lightning import lightning_pack
-from tests.infra.private_infra import PrivateInfra
+from tests.infra.private_infra import InfraScriptFailed, PrivateInfra
 from tests.infra.revenuecat import make_pack
 from tests.infra.service_processes import ServiceProcesses
 from tests.infra.topic_collector import TopicCollector
@@ -139,9 +140,8 @@ def fault_settings(infra: PrivateInfra, run_id: str, ports: dict[str, int]) -> S
 async def fault_stack() -> AsyncIterator[FaultStack]:
     """Start the private infrastructure and the whole stack; tear all of it down afterwards."""
     run_id = f"{time.strftime('%H%M%S')}{uuid.uuid4().hex[:4]}"
-    infra = PrivateInfra.on_free_ports(REPO_ROOT / ".local" / "faults" / run_id)
+    infra = await asyncio.to_thread(_started_private_infra, run_id)
     try:
-        await asyncio.to_thread(infra.start)
         ports = sandbox_ports()
         settings = fault_settings(infra, run_id, ports)
         await prepare_backing_stores(settings, f"billing_faults_{run_id}")
@@ -162,6 +162,23 @@ async def fault_stack() -> AsyncIterator[FaultStack]:
             await engine.dispose()
     finally:
         await asyncio.to_thread(infra.destroy)
+
+
+def _started_private_infra(run_id: str, attempts: int = 3) -> PrivateInfra:
+    """The private infrastructure, up. A start that fails (a port taken between choosing and binding
+    it, a JVM too slow on a loaded machine) is told as a warning with what the start script wrote, and
+    tried again from nothing on other ports; the last attempt's failure fails the suite."""
+    for attempt in range(1, attempts):
+        infra = PrivateInfra.on_free_ports(REPO_ROOT / ".local" / "faults" / f"{run_id}-{attempt}")
+        try:
+            infra.start()
+            return infra
+        except InfraScriptFailed as failure:
+            infra.destroy()
+            warnings.warn(f"fault stack: start {attempt} of {attempts} failed: {failure}", stacklevel=1)
+    infra = PrivateInfra.on_free_ports(REPO_ROOT / ".local" / "faults" / f"{run_id}-{attempts}")
+    infra.start()
+    return infra
 
 
 async def _ready_stack(

@@ -18,6 +18,10 @@ SHARED_PORTS = frozenset({19092, 19093, 55432, 56379})
 COMPONENTS = ("postgres", "redis", "kafka")
 
 
+class InfraScriptFailed(RuntimeError):
+    """start.sh or stop.sh exited non-zero; the message holds what it wrote to stderr."""
+
+
 @dataclass(frozen=True)
 class PrivateInfra:
     local_dir: Path
@@ -87,12 +91,17 @@ class PrivateInfra:
         unknown = set(components) - set(COMPONENTS)
         if unknown:
             raise ValueError(f"unknown components {sorted(unknown)}")
-        subprocess.run(
+        finished = subprocess.run(
             ["bash", str(REPO_ROOT / "deploy/local" / script), *components],
             env=self._script_env(),
-            check=True,
+            check=False,
             stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
+        if finished.returncode != 0:
+            command = " ".join([script, *components])
+            raise InfraScriptFailed(f"{command} exited {finished.returncode}:\n{finished.stderr}")
 
     def _script_env(self) -> dict[str, str]:
         return {**os.environ, **self.env()}

@@ -4,9 +4,9 @@ from typing import Any
 
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
+from apps.gateway_process import build_gateway_process
 from services.gateway.api_docs import gateway_openapi
 from services.gateway.api_spec import documented_routes, is_api_route
-from services.gateway.app import build_app
 from services.gateway.route_policy import policy_for
 from shared.settings import Settings
 
@@ -16,7 +16,7 @@ OWN_ERROR_SHAPES = {"/v1/lnurl/pay/{sessionId}", "/v1/lnurl/pay/{sessionId}/call
 
 
 def served_api_routes() -> set[tuple[str, str]]:
-    app = build_app(Settings())
+    app = build_gateway_process(Settings())
     return {
         (route.method, route.resource.canonical)
         for route in app.router.routes()
@@ -47,7 +47,7 @@ def test_every_route_the_gateway_serves_is_documented_and_nothing_else() -> None
 
 
 def test_only_the_marketplace_pages_and_the_docs_assets_are_left_out() -> None:
-    app = build_app(Settings())
+    app = build_gateway_process(Settings())
     left_out = {r.resource.canonical for r in app.router.routes() if r.resource is not None} - {
         path for _, path in served_api_routes()
     }

@@ -9,8 +9,8 @@ import pytest
 from hometryon_billing import AsyncBillingClient, BillingClient, calls
 from hometryon_billing.models import CheckoutInput
 
+from apps.gateway_process import build_gateway_process
 from services.gateway.api_docs import gateway_openapi
-from services.gateway.app import build_app
 from shared.settings import Settings
 
 
@@ -20,7 +20,7 @@ def _shape(path: str) -> str:
 
 
 def gateway_routes() -> set[tuple[str, str]]:
-    app = build_app(Settings())
+    app = build_gateway_process(Settings())
     return {
         (route.method, _shape(route.resource.canonical))
         for route in app.router.routes()

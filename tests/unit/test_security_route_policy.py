@@ -1,6 +1,6 @@
 """Every gateway route has a deliberate policy: exempt by protocol, or a scope (admin by default)."""
 
-from services.gateway.app import build_app
+from apps.gateway_process import build_gateway_process
 from services.gateway.limits import valid_user_id
 from services.gateway.route_policy import policy_for
 from shared.security.api_keys import Scope
@@ -8,7 +8,7 @@ from shared.settings import Settings
 
 
 def gateway_routes() -> set[tuple[str, str]]:
-    app = build_app(Settings())
+    app = build_gateway_process(Settings())
     return {
         (route.method, route.resource.canonical)
         for route in app.router.routes()

@@ -5,7 +5,6 @@ from collections.abc import Mapping, Sequence
 from secrets import token_urlsafe
 from typing import Any
 
-import typer
 from aiohttp import web
 from pydantic import ValidationError
 
@@ -30,6 +29,7 @@ from shared.security.retention import RawPayloadColumn
 from shared.security.secret_names import SecretKind, SecretSpec
 from shared.security.secrets import SecretProvider
 from shared.settings import Settings
+from tests.infra.toy_provider.cli import toy_app
 from tests.infra.toy_provider.delivery import SECRET_NAME, SIGNATURE_HEADER, ToyEvent, signature_matches
 from tests.infra.toy_provider.mapping import TOY, update_of
 
@@ -53,7 +53,7 @@ class ToyConnector:
 class ToyProvider:
     provider = TOY
     gateway_routes: Sequence[web.AbstractRouteDef] = ()
-    cli = typer.Typer(help="The tests' toy provider.")
+    cli = toy_app
     secret_specs: Sequence[SecretSpec] = (
         SecretSpec(SECRET_NAME, SecretKind.WEBHOOK, lambda: token_urlsafe(32)),
     )
