@@ -2,13 +2,15 @@
 5xx, then hangs past our timeout; BTCPay's invoice reads fail for part of it.
 
 Confirmations are retried, never dead-lettered, and a RevenueCat outage does not hold Lightning
-settlements back: a Lightning settlement our gateway received while only RevenueCat was down is active
+settlements back: a Lightning payment our gateway heard of while only RevenueCat was down is active
 before RevenueCat returns.
 
-The clock starts when the gateway received BTCPay's ``InvoiceSettled`` webhook, not at the payment:
-BTCPay sends a store's webhooks one at a time, so on a machine short of CPU its own queue can hold a
-payment's webhook back for seconds before it reaches us. That wait is upstream of our pipeline and
-would be there with RevenueCat up; the payment-to-entitlement figures are printed beside it.
+The clock starts when we first heard of the payment, not at the payment: BTCPay's first webhook
+about it (``InvoiceReceivedPayment``, ``InvoicePaymentSettled`` or ``InvoiceSettled``) reaching the
+gateway, or the gateway's invoice poller seeing it paid, whichever came first. BTCPay sends a store's
+webhooks one at a time, so on a machine short of CPU its own queue can hold them back for seconds
+before they reach us. That wait is upstream of our pipeline and would be there with RevenueCat up;
+the payment-to-entitlement figures are printed beside it.
 """
 
 import asyncio
@@ -18,6 +20,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from shared.connectors.lightning.tables import LightningInvoice
 from shared.db.models import UserEntitlement
 from shared.messaging.raw_deliveries import RawDeliveryHeader
 from tests.infra.fault_load import LoadDriver
@@ -29,18 +32,32 @@ RC_ERRORS_S, RC_TIMEOUTS_S = 15.0, 15.0  # 30 s of RevenueCat outage in all
 BTCPAY_DOWN_FROM_S, BTCPAY_DOWN_S = 20.0, 8.0  # offsets from the start of the RevenueCat outage
 
 
-def settlements_received_at(stack: FaultStack, invoice_ids: set[str]) -> dict[str, float]:
-    """Invoice id → when our gateway received BTCPay's ``InvoiceSettled`` for it (epoch seconds)."""
-    received: dict[str, float] = {}
+PAYMENT_EVENTS = frozenset({"InvoiceReceivedPayment", "InvoicePaymentSettled", "InvoiceSettled"})
+
+
+async def payments_heard_at(stack: FaultStack, invoice_ids: set[str]) -> dict[str, float]:
+    """BTCPay invoice id → when we first heard of its payment (epoch seconds of the raw delivery):
+    BTCPay's first webhook about it reaching the gateway, or the gateway's poller seeing it paid."""
+    async with stack.sessions() as session:
+        rows = await session.execute(
+            select(LightningInvoice.payment_hash, LightningInvoice.provider_invoice_id).where(
+                LightningInvoice.provider_invoice_id.in_(invoice_ids)
+            )
+        )
+        invoice_of_hash: dict[str, str] = {payment_hash: invoice for payment_hash, invoice in rows.all()}
+    heard: dict[str, float] = {}
     for delivery in stack.published.on(stack.topics.webhooks_raw):
-        if delivery.headers.get(RawDeliveryHeader.SOURCE) != b"btcpay":
+        source, body = delivery.headers.get(RawDeliveryHeader.SOURCE), delivery.json()
+        if source == b"btcpay" and body.get("type") in PAYMENT_EVENTS:
+            invoice_id = body.get("invoiceId")
+        elif source == b"poll":
+            invoice_id = invoice_of_hash.get(body.get("paymentHash", ""))
+        else:
             continue
-        body = delivery.json()
-        invoice_id = body.get("invoiceId")
-        if body.get("type") == "InvoiceSettled" and invoice_id in invoice_ids:
+        if invoice_id in invoice_ids:
             at = int(delivery.headers[RawDeliveryHeader.RECEIVED_AT_MS]) / 1000
-            received[invoice_id] = min(at, received.get(invoice_id, at))
-    return received
+            heard[invoice_id] = min(at, heard.get(invoice_id, at))
+    return heard
 
 
 async def lightning_applied_at(stack: FaultStack, prefix: str) -> dict[str, float]:
@@ -81,25 +98,25 @@ async def test_provider_outage_is_retried_and_revenuecat_does_not_delay_lightnin
         stack, "provider-outage", outage, at_s=3.0, duration_s=36.0, timeout_s=210, driver=driver
     )
 
-    # Lightning settlements received while RevenueCat alone was down (before BTCPay's reads failed,
-    # less a margin for ingest and the worker) must have been applied before RevenueCat came back.
+    # Lightning payments we heard of while RevenueCat alone was down (before BTCPay's reads failed, less
+    # a margin for ingest and the worker) must have been applied before RevenueCat came back.
     await stack.published.caught_up()
     paid = [p for p in driver.load.lightning if p.invoice_id and p.paid_at is not None]
     paid_at = {p.invoice_id: p.paid_at for p in paid if p.invoice_id and p.paid_at is not None}
     user_of = {p.invoice_id: p.user_id for p in paid if p.invoice_id}
-    received = settlements_received_at(stack, set(paid_at))
+    heard = await payments_heard_at(stack, set(paid_at))
     applied = await lightning_applied_at(stack, driver.load.prefix)
-    in_window = [i for i, at in received.items() if marks["rc_down"] <= at <= marks["btcpay_down"] - 3]
+    in_window = [i for i, at in heard.items() if marks["rc_down"] <= at <= marks["btcpay_down"] - 3]
     late = [i for i in in_window if applied.get(user_of[i], float("inf")) > marks["rc_up"]]
-    from_receipt = [applied[user_of[i]] - received[i] for i in in_window if user_of[i] in applied]
+    from_hearing = [applied[user_of[i]] - heard[i] for i in in_window if user_of[i] in applied]
     from_payment = [applied[user_of[i]] - paid_at[i] for i in in_window if user_of[i] in applied]
     record(
         stack,
-        f"  lightning paid: {len(paid)}, settlement received while only RevenueCat was down: "
-        f"{len(in_window)}, received→applied {_median_and_max(from_receipt)}, "
+        f"  lightning paid: {len(paid)}, heard of while only RevenueCat was down: "
+        f"{len(in_window)}, heard→applied {_median_and_max(from_hearing)}, "
         f"paid→applied {_median_and_max(from_payment)}, after RevenueCat returned: {len(late)}",
     )
-    assert in_window, "no Lightning settlement reached the gateway during the RevenueCat-only window"
+    assert in_window, "we heard of no Lightning payment during the RevenueCat-only window"
     assert late == [], "Lightning settlements waited for RevenueCat"
     outcome.settled.figures.assert_clean()
 
