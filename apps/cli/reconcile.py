@@ -52,7 +52,7 @@ async def _run(console: Console, users: list[str], fix: bool) -> tuple[Reconcile
             )
         async with runtime.sessions() as session:
             rows = await session.execute(select(BillingCatalog.id, BillingCatalog.slug))
-            packs = dict(rows.tuples().all())
+            packs = {pack_id: slug for pack_id, slug in rows}
     return report, packs
 
 

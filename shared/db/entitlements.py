@@ -292,4 +292,4 @@ async def list_user_entitlements(session: AsyncSession, user_id: str) -> list[di
         .where(UserEntitlement.user_id == user_id)
         .order_by(UserEntitlement.activated_at, UserEntitlement.id)
     )
-    return [entitlement_view(row, slug) for row, slug in rows.tuples()]
+    return [entitlement_view(row, slug) for row, slug in rows]

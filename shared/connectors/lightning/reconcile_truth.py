@@ -36,7 +36,7 @@ async def lightning_truth(
                 .where(LightningInvoice.user_id == user_id, LightningInvoice.status.in_((*GRANTING, "open")))
                 .order_by(LightningInvoice.created_at)
             )
-        ).tuples()
+        ).all()
         by_purchase: dict[str, list[tuple[LightningInvoice, BillingCatalog]]] = defaultdict(list)
         for invoice, pack in invoices:
             by_purchase[invoice.purchase_reference].append((invoice, pack))
