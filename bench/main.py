@@ -12,12 +12,14 @@ import httpx
 
 from apps.cli.progress import working
 from apps.stack.processes import REPO_ROOT
+from bench.http_ingress import http_ingress
 from bench.pipeline import EventWatcher, run_pipeline
 from bench.raw_bounds import kafka_round_trip, postgres_transactions
 from bench.reads import read_benchmarks
 from bench.report import ratios, render, write_json
 from bench.sdk import render_sdk, sdk_benchmarks
 from bench.stack import BenchStack, bench_stack
+from bench.worker_drain import worker_drain
 from bench.workload import Products, build_workload, create_products
 
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
@@ -32,6 +34,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--read-concurrency", type=int, default=16)
     parser.add_argument("--partitions", type=int, default=2, help="partitions per topic (≥ worker instances)")
     parser.add_argument("--no-scaling", action="store_true", help="skip the N/4, N/2 and 2-worker runs")
+    parser.add_argument("--drain-updates", type=int, default=10_000, help="updates per worker-drain run")
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args(argv)
 
@@ -58,7 +61,7 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
     }
     async with bench_stack(args.partitions) as stack, httpx.AsyncClient(timeout=30) as http:
         products = await create_products(stack.sessions)
-        result["raw"] = await raw_bounds(stack, args.n)
+        result["raw"] = await raw_bounds(stack, args.n, args.concurrency)
         watcher = EventWatcher(stack)
         await watcher.start()
         try:
@@ -80,21 +83,32 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
                 await runner.run("warm-up-2-workers", 400)
                 pipeline["half_2_workers"] = await runner.run("half-2w", args.n // 2)
                 stack.stop_extra_workers()
+                drains = [await worker_drain(stack, products, w, args.drain_updates) for w in (1, 2)]
+                result["worker_drain"] = drains
             result["pipeline"] = pipeline
         finally:
             await watcher.stop()
-    result["scaling"] = scaling_rows(result["pipeline"])
+    result["scaling"] = scaling(result["pipeline"], result.get("worker_drain", []))
     result["load"] = f"{load_before:.2f}/{os.getloadavg()[0]:.2f}"
     return result
 
 
-async def raw_bounds(stack: BenchStack, n: int) -> dict[str, Any]:
+async def raw_bounds(stack: BenchStack, n: int, concurrency: int) -> dict[str, Any]:
     count = max(2000, min(n, 20_000))
     return {
         # a raw RevenueCat webhook (~1.6 kB) and an entitlement update (~0.5 kB)
         "kafka": [await kafka_round_trip(stack, size, count) for size in (1600, 500)],
         "postgres": [await postgres_transactions(stack, count // 2, c) for c in (1, 4)],
+        # webhook-sized bodies POSTed as the pipeline's are, at its concurrency
+        "http_ingress": await http_ingress(
+            stack, [_webhook_sized_body(i) for i in range(count)], concurrency
+        ),
     }
+
+
+def _webhook_sized_body(i: int) -> bytes:
+    head = b'{"api_version": "1.0", "event": {"id": "%d", "type": "RENEWAL"}, "padding": "' % i
+    return head + b"x" * (1600 - len(head) - 2) + b'"}'
 
 
 def sdk_only(argv: list[str]) -> None:
@@ -156,6 +170,17 @@ class Runner:
             flush=True,
         )
         return outcome
+
+
+def scaling(pipeline: dict[str, Any], drains: list[dict[str, Any]]) -> dict[str, Any]:
+    """The pipeline at N/4, N/2, N (and N/2 with two workers), and the worker stage alone, 2 over 1."""
+    result: dict[str, Any] = {"pipeline_runs": scaling_rows(pipeline)}
+    by_workers = {drain["workers"]: drain for drain in drains}
+    if 1 in by_workers and 2 in by_workers and by_workers[1]["updates_per_s"]:
+        result["worker_drain_2_over_1"] = round(
+            by_workers[2]["updates_per_s"] / by_workers[1]["updates_per_s"], 2
+        )
+    return result
 
 
 def scaling_rows(pipeline: dict[str, Any]) -> list[dict[str, Any]]:

@@ -106,7 +106,7 @@ async def run_pipeline(
     statuses: Counter[int] = Counter()
     url = f"{stack.gateway_url}/v1/webhooks/revenuecat"
     headers = {
-        "Authorization": stack.settings.revenuecat_webhook_authorization.get_secret_value(),
+        "Authorization": stack.settings.revenuecat.webhook_authorization.get_secret_value(),
         "Content-Type": "application/json",
     }
     sampler = ResourceSampler()

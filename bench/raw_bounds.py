@@ -21,16 +21,20 @@ from shared.messaging.producer import create_producer
 STAMP = struct.Struct("!d")
 
 
-async def kafka_round_trip(stack: BenchStack, size: int, count: int) -> dict[str, Any]:
-    """Produce ``count`` messages of ``size`` bytes (our producer settings: acks=all, idempotent) as fast
-    as the client pipelines them, while one consumer reads them; each carries its send time."""
-    topic = f"{stack.settings.namespace}raw-bound-{size}"
+async def create_bench_topic(stack: BenchStack, topic: str) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=stack.settings.kafka_bootstrap)
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, stack.settings.kafka_partitions, 1)])
     finally:
         await admin.close()
+
+
+async def kafka_round_trip(stack: BenchStack, size: int, count: int) -> dict[str, Any]:
+    """Produce ``count`` messages of ``size`` bytes (our producer settings: acks=all, idempotent) as fast
+    as the client pipelines them, while one consumer reads them; each carries its send time."""
+    topic = f"{stack.settings.namespace}raw-bound-{size}"
+    await create_bench_topic(stack, topic)
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=stack.settings.kafka_bootstrap, group_id=None, auto_offset_reset="earliest"
     )

@@ -29,6 +29,7 @@ from apps.stack.processes import (
     wait_for_http,
 )
 from apps.stack.seed import create_full_scope_key
+from shared.connectors.lightning.settings import LightningSettings
 from shared.db.engine import create_engine, session_factory
 from shared.messaging.topics import Topics
 from shared.settings import Settings
@@ -88,7 +89,7 @@ async def bench_stack(partitions: int) -> AsyncIterator[BenchStack]:
         "kafka_partitions": partitions,
         "secrets_dir": str(REPO_ROOT / ".local" / "bench-secrets" / run_id),
         "log_level": "WARNING",
-        "lightning_poll_interval_s": Settings.model_fields["lightning_poll_interval_s"].default,
+        "lightning_poll_interval_s": LightningSettings.model_fields["poll_interval_s"].default,
         "expiry_sweep_interval_s": Settings.model_fields["expiry_sweep_interval_s"].default,
         "secret_cache_ttl_s": Settings.model_fields["secret_cache_ttl_s"].default,
     }

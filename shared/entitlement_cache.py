@@ -22,9 +22,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from shared.catalog.grants import FeatureGrant
+from shared.core_settings import CoreSettings
 from shared.db.models import Outbox
 from shared.observability.metrics import FEATURE_CACHE_BYPASSED
-from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -50,7 +50,7 @@ class FeatureCache:
         self._entries_suspect = False
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "FeatureCache":
+    def from_settings(cls, settings: CoreSettings) -> "FeatureCache":
         return cls(Redis.from_url(settings.redis_url), settings.namespace)
 
     def _keys(self, user_id: str) -> tuple[str, str, str]:

@@ -11,7 +11,7 @@ import faststream  # noqa: F401 (its own logger is made at import; configure_log
 import structlog
 from opentelemetry import trace
 
-from shared.settings import Settings
+from shared.core_settings import CoreSettings
 
 # What faststream's broker puts in a record's ``extra``: which message a library line is about.
 FASTSTREAM_FIELDS = ("topic", "group_id", "message_id")
@@ -40,7 +40,7 @@ class _StructlogHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Ours on the root logger: replaced, not doubled, when logging is configured again."""
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: CoreSettings) -> None:
     """Route stdlib and structlog output through one chain and one renderer."""
     as_json = wants_json(settings.log_format)
     renderer: structlog.types.Processor = (

@@ -4,12 +4,12 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from shared.settings import Settings
+from shared.core_settings import CoreSettings
 
 REDIS_RETRIES = 1
 
 
-def create_redis(settings: Settings, url: str | None = None) -> Redis:
+def create_redis(settings: CoreSettings, url: str | None = None) -> Redis:
     """A client for ``url`` (default ``settings.redis_url``) whose calls fail within the timeouts."""
     # Redis only speeds things up (rate limits and caches fail open, the relay retries): an outage
     # costs a call its timeout and one retry, not redis-py's default of retries with backoff.

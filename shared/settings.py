@@ -1,209 +1,59 @@
-"""Every setting of the billing services, read from the environment (prefix ``BILLING_``)."""
+"""Every setting of the billing services: the core ones and one section per provider.
+
+A section is a pydantic model in its provider's folder. Outside Python its fields keep flat names,
+``<section>_<field>``: the env ``BILLING_REVENUECAT_API_KEY``, the keyword
+``Settings(revenuecat_api_key=…)`` and ``flat_settings(settings)["revenuecat_api_key"]`` are all
+``settings.revenuecat.api_key``."""
 
 from functools import lru_cache
-from typing import Literal
+from typing import Any
 
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, model_validator
+
+from shared.connectors.lightning.btcpay.settings import BtcpaySettings
+from shared.connectors.lightning.nwc.settings import AlbySettings, NwcSettings
+from shared.connectors.lightning.pricing.settings import PriceOracleSettings
+from shared.connectors.lightning.settings import LightningSettings
+from shared.connectors.revenuecat.settings import RevenueCatSettings
+from shared.core_settings import CoreSettings, flat_settings
 
 
-class Settings(BaseSettings):
-    """Connection points, provider endpoints and secrets; defaults match ``deploy/local``."""
+class Settings(CoreSettings):
+    """The core settings and every provider's section."""
 
-    model_config = SettingsConfigDict(env_prefix="BILLING_", env_file=".env", extra="ignore")
+    revenuecat: RevenueCatSettings = RevenueCatSettings()
+    lightning: LightningSettings = LightningSettings()
+    btcpay: BtcpaySettings = BtcpaySettings()
+    nwc: NwcSettings = NwcSettings()
+    alby: AlbySettings = AlbySettings()
+    price_oracle: PriceOracleSettings = PriceOracleSettings()
 
-    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/billing"
-    kafka_bootstrap: str = "127.0.0.1:19092"
-    redis_url: str = "redis://127.0.0.1:56379/0"
-    # Bounded, so a Redis that hangs fails fast and callers fall back or retry.
-    redis_socket_timeout_s: float = 2.0
-    redis_connect_timeout_s: float = 2.0
-    # Prepended to every topic and consumer group, so parallel test runs never share state.
-    namespace: str = ""
-    kafka_partitions: int = 4
-    # Topic durability per environment: 1/1 on the local single broker, 3/2 in the deploy manifests.
-    kafka_replication_factor: int = 1
-    kafka_min_insync_replicas: int = 1
-    # Dead letters wait for a human: DLQ topics keep them this long (-1 = forever), not the broker's 24 h.
-    kafka_dead_letter_retention_ms: int = -1
+    @model_validator(mode="before")
+    @classmethod
+    def _sections_from_flat_names(cls, values: Any) -> Any:
+        """``<section>_<field>=…`` keywords into their section, as the env names are read; a flat
+        keyword wins over the section's env value (keywords come before the environment)."""
+        if not isinstance(values, dict):
+            return values
+        values = dict(values)
+        sections = [name for name, field in cls.model_fields.items() if _is_section(field.annotation)]
+        for name in sorted(sections, key=len, reverse=True):
+            prefix = f"{name}_"
+            flat = {key[len(prefix) :]: values.pop(key) for key in list(values) if key.startswith(prefix)}
+            if flat:
+                section = values.get(name) or {}
+                if isinstance(section, BaseModel):
+                    section = section.model_dump()
+                values[name] = {**section, **flat}
+        return values
 
-    gateway_host: str = "127.0.0.1"
-    gateway_port: int = 8080
-    # RevenueCat sends the dashboard-configured Authorization value verbatim; previous = rotation window.
-    revenuecat_webhook_authorization: SecretStr = SecretStr("")
-    revenuecat_webhook_authorization_previous: SecretStr | None = None
-    # API v1 and v2 live under one host; the adapter appends /v1/... and /v2/... (a sandbox in tests).
-    revenuecat_api_base_url: str = "https://api.revenuecat.com"
-    revenuecat_api_key: SecretStr = SecretStr("")
-    # v2 keys are separate, permission-scoped secret keys; empty = use revenuecat_api_key.
-    revenuecat_api_v2_key: SecretStr = SecretStr("")
-    revenuecat_project_id: str = ""
-    revenuecat_http_timeout_s: float = 10.0
-    # Attempts per API call (429/5xx/transport errors); 429 waits backoff_ms, else exponential backoff.
-    revenuecat_http_max_attempts: int = 4
-    revenuecat_http_backoff_initial_s: float = 0.5
-    revenuecat_http_backoff_max_s: float = 30.0
-    # Web Purchase Links: https://pay.rev.cat/<token>/<url-encoded app user id>. The token comes from
-    # the pack's provider ids ("web_purchase_link_token"), else this default; empty = no link.
-    revenuecat_web_purchase_base_url: str = "https://pay.rev.cat"
-    revenuecat_web_purchase_link_token: str = ""
-    # Our own hosted paywall, used when a pack has no Web Purchase Link (and offered as a fallback).
-    revenuecat_hosted_paywall_url: str = "http://127.0.0.1:8080/paywall"
-    # `billing up` runs the RevenueCat sandbox here and points the adapter at it (0 = no sandbox).
-    revenuecat_sandbox_port: int = 8091
+    def with_values(self, **changes: object) -> "Settings":
+        """A copy with ``changes`` (flat names, as the constructor takes them) validated in."""
+        return type(self).model_validate({**flat_settings(self), **changes})
 
-    # Lightning: which back end issues invoices ("none" = Lightning checkout off).
-    lightning_backend: Literal["none", "btcpay", "nwc"] = "none"
-    # Base URL clients and wallets reach the gateway at (LNURL-pay callbacks are built from it).
-    lightning_public_base_url: str = ""  # empty: http://{gateway_host}:{gateway_port}
-    lightning_invoice_expiry_s: int = 900
-    # Bounded polling of open invoices when no settlement callback arrives (backoff up to the max).
-    lightning_poll_enabled: bool = True
-    lightning_poll_interval_s: float = 2.0
-    lightning_poll_max_interval_s: float = 60.0
-    btcpay_base_url: str = ""
-    btcpay_store_id: str = ""
-    btcpay_api_key: SecretStr = SecretStr("")
-    # BTCPay-Sig secret of our webhook; previous = rotation window.
-    btcpay_webhook_secret: SecretStr = SecretStr("")
-    btcpay_webhook_secret_previous: SecretStr | None = None
-    # Alby Hub over Nostr Wallet Connect: nostr+walletconnect://<wallet pubkey>?relay=…&secret=…
-    nwc_uri: SecretStr = SecretStr("")
-    nwc_timeout_s: float = 10.0
-    # Alby hosted webhooks (Standard Webhooks / Svix, "whsec_…"); previous = rotation window.
-    alby_webhook_secret: SecretStr = SecretStr("")
-    alby_webhook_secret_previous: SecretStr | None = None
 
-    # Price oracle: fiat → msat. "btcpay" reads the store's rate endpoint (the sandbox serves one).
-    price_oracle_source: Literal["btcpay", "coingecko"] = "btcpay"
-    price_oracle_url: str = ""
-    price_oracle_cache_ttl_s: int = 60
-
-    # Expiry sweeper: active entitlements past expires_at (plus grace) become expired.
-    expiry_sweep_interval_s: float = 5.0
-    expiry_sweep_grace_s: float = 0.0
-    # RevenueCat sends EXPIRATION itself (up to ~1 h late); its sweep waits this long past expires_at.
-    revenuecat_expiry_sweep_grace_s: float = 7200.0
-
-    # Catalog admin API (create/update/deactivate packs): Authorization: Bearer <key>; empty = disabled.
-    admin_api_key: SecretStr = SecretStr("")
-    # catalog_sync: full reconciliation with every provider this often, plus on every catalog change.
-    catalog_sync_interval_s: float = 300.0
-    # Attempts per provider call during a sync (5xx/429/transport errors), with exponential backoff.
-    catalog_sync_max_attempts: int = 4
-    catalog_sync_backoff_initial_s: float = 0.5
-    # RevenueCat creates products in one app of the project (v2 needs its id; empty = the project's default).
-    catalog_sync_revenuecat_app_id: str = ""
-    # catalog_sync also compares the ledger with every provider this often (0 = never): a drift
-    # report and the billing_ledger_drift gauge; with auto_fix it enqueues the corrections too.
-    reconcile_interval_s: float = 3600.0
-    reconcile_auto_fix: bool = False
-
-    # Processing failures (shared/messaging/failures.py): transient ones are retried forever with
-    # exponential backoff from retry_initial_delay_s up to retry_max_delay_s; unknown ones
-    # max_processing_attempts times before the dead letter; permanent ones are dead-lettered at once.
-    max_processing_attempts: int = 5
-    retry_initial_delay_s: float = 0.2
-    retry_max_delay_s: float = 5.0
-    outbox_poll_interval_s: float = 0.05
-    outbox_batch_size: int = 500
-    # The relay waits this long for a row's topic to appear in the broker's metadata before it
-    # records the row as failed (a topic that does not exist would otherwise hold every round).
-    outbox_topic_wait_s: float = 2.0
-
-    # Consumers serve Prometheus metrics on this port when set (the gateway serves /metrics itself);
-    # 0 = each on its own default port (ingest_metrics_port, ... at the end).
-    metrics_port: int = 0
-
-    # Security (docs/security.md). Secrets: "env" = these settings overlaid by <secrets_dir>/<name>.json
-    # (what `billing secrets rotate` writes); "vault" = HashiCorp Vault KV v2 at <mount>/<prefix>/<name>.
-    secret_backend: Literal["env", "vault"] = "env"  # noqa: S105 (a back-end name, not a secret)
-    secrets_dir: str = ".local/secrets"
-    secret_cache_ttl_s: float = 30.0
-    # After a rotation the previous value still verifies (never signs) for this long.
-    secret_rotation_window_s: int = 86400
-    vault_url: str = ""
-    vault_token: SecretStr = SecretStr("")
-    # AppRole (used when role_id is set, else the token): Vault issues a short-lived token on login.
-    vault_role_id: str = ""
-    vault_secret_id: SecretStr = SecretStr("")
-    vault_approle_mount: str = "approle"
-    vault_kv_mount: str = "secret"
-    vault_path_prefix: str = "billing"
-    vault_timeout_s: float = 5.0
-    # Standard Webhooks key ("whsec_…") signing our webhook acknowledgements; empty = generated into
-    # secrets_dir on first use (env back end only).
-    ack_signing_secret: SecretStr = SecretStr("")
-    ack_signing_secret_previous: SecretStr | None = None
-    # Standard Webhooks / Svix timestamp tolerance, both directions.
-    webhook_tolerance_s: int = 300
-    # Gateway API keys: requests per key per minute (a key may carry its own limit).
-    api_rate_limit_per_minute: int = 600
-    # Request bodies above this get 413; POST/PUT/PATCH must be application/json (else 415).
-    max_request_body_bytes: int = 1024 * 1024
-    # Retention job (`billing retention run`, and every retention_interval_s in the worker).
-    raw_payload_retention_days: int = 90
-    audit_details_retention_days: int = 365
-    retention_interval_s: float = 3600.0
-    # Spent rows deleted by the same job (shared/db/pruning.py).
-    outbox_published_retention_days: int = 7
-    processed_events_retention_days: int = 180
-    idempotency_keys_retention_days: int = 2
-    # Audit chain (docs/decisions/0011-audit-sealed-asynchronously.md): the worker's sealer chains new
-    # rows every audit_seal_interval_s and publishes the head to Kafka when it advances and at least
-    # every audit_anchor_republish_s. The gateway buffers at most audit_buffer_max rows it could not
-    # write yet (beyond that it counts drops); per webhook source, the first
-    # audit_rejected_burst rejections a minute get a row each, the rest one summary row.
-    audit_seal_interval_s: float = 0.2
-    audit_anchor_republish_s: float = 60.0
-    audit_buffer_max: int = 10_000
-    audit_rejected_burst: int = 100
-
-    # Marketplace pages on the gateway (services/marketplace/): /market/... and the hosted /paywall.
-    # Signs the browser's session cookie; empty = generated into secrets_dir on first use (env back end).
-    marketplace_session_secret: SecretStr = SecretStr("")
-    marketplace_session_secret_previous: SecretStr | None = None
-    marketplace_session_ttl_s: int = 8 * 3600
-    # Mark the session cookie Secure (set behind HTTPS; local `make run` serves plain HTTP).
-    marketplace_secure_cookie: bool = False
-    # Sign in by typing a user id (sandbox and demos only; production signs in with a user token).
-    marketplace_dev_sign_in: bool = False
-    # The RevenueCat sandbox's control API: when set, the hosted paywall completes purchases there
-    # (`billing up` and the test stack); empty in production, where the paywall sends buyers to the store.
-    marketplace_revenuecat_sandbox_url: str = ""
-
-    log_format: Literal["auto", "console", "json"] = "auto"  # auto: JSON unless stderr is a TTY
-    log_level: str = "INFO"
-
-    # Metrics (issue 14 §5, docs/runbook.md). Each consumer serves Prometheus on its own port, so the
-    # services of `billing up` never collide; metrics_port (above), when set, overrides all three (one
-    # service per container); 0 = no metrics server.
-    ingest_metrics_port: int = 9101
-    worker_metrics_port: int = 9102
-    catalog_sync_metrics_port: int = 9103
-    telemetry_metrics_port: int = 9104
-    # catalog_sync refreshes the backlog gauges (consumer lag, dead letters, outbox, secret age) this often.
-    backlog_metrics_interval_s: float = 15.0
-    # Rotation policy (the seed's quarterly rotation): older secrets are overdue (alert and a warning log).
-    secret_max_age_days: int = 90
-
-    # Telemetry (issue 13 §2-3: shared/messaging/telemetry.py, services/telemetry/, the admin dashboard).
-    # Keys the HMAC that turns a user id into its pseudonym; empty = generated on first use (env back end).
-    telemetry_pseudonym_secret: SecretStr = SecretStr("")
-    telemetry_pseudonym_secret_previous: SecretStr | None = None
-    # Events waiting for Kafka beyond this are dropped (and counted): telemetry never queues without end.
-    telemetry_max_pending: int = 1000
-    telemetry_send_timeout_s: float = 5.0
-    # The admin dashboard's own session cookie (signed in with an admin API key), shorter than a user's.
-    admin_dashboard_session_ttl_s: int = 3600
-
-    # openapi (issue 14 §2): where /docs finds Swagger UI's assets (npm swagger-ui-dist, installed by
-    # `make setup`); empty: the checkout's .local/swagger-ui.
-    swagger_ui_dir: str = ""
-
-    # redesign (issue 10): provider plugins beyond shared/connectors/registry.py's, as comma-separated
-    # module paths each defining PROVIDER (the tests' toy provider: tests.infra.toy_provider).
-    extra_providers: str = ""
+def _is_section(annotation: object) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 @lru_cache

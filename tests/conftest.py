@@ -135,7 +135,7 @@ def revenuecat_product_of(pack: MicroSaasPack) -> str:
 @pytest.fixture
 def auth_headers(stack: Stack) -> Iterator[dict[str, str]]:
     yield {
-        "Authorization": stack.settings.revenuecat_webhook_authorization.get_secret_value(),
+        "Authorization": stack.settings.revenuecat.webhook_authorization.get_secret_value(),
         "Content-Type": "application/json",
     }
 

@@ -25,6 +25,7 @@ from apps.cli.security import apikeys_app, audit_app, retention_app, secrets_app
 from apps.cli.stack_env import load_beside_running_stack
 from apps.cli.status import status
 from shared.connectors.registry import REGISTERED_PROVIDERS, load_extra_providers
+from shared.core_settings import flat_settings
 from shared.db.migrate import upgrade_to_heads
 from shared.logging import configure_logging
 from shared.messaging.topics import ensure_topics
@@ -114,7 +115,7 @@ def migrate() -> None:
 @app.command("settings")
 def show_settings() -> None:
     """Print the settings this command sees (secrets masked), e.g. beside ``make run``."""
-    for name, value in get_settings():
+    for name, value in flat_settings(get_settings()).items():
         typer.echo(f"{name}={_without_password(value)}")  # SecretStr prints as **********
 
 

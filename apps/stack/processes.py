@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from apps.stack.sandboxes import SANDBOXES
+from shared.core_settings import flat_settings
 from shared.db.migrate import upgrade_to_heads
 from shared.messaging.topics import ensure_topics
 from shared.security.secret_names import standard_webhooks_key
@@ -128,7 +129,7 @@ def session_settings(run_id: str, **overrides: object) -> Settings:
 
 def settings_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
-    for name, value in settings.model_dump().items():
+    for name, value in flat_settings(settings).items():
         if value is None:
             continue
         secret = getattr(value, "get_secret_value", None)

@@ -41,7 +41,7 @@ def _revenuecat_sandbox_command(settings: Settings, port: int) -> list[str]:
         "--webhook-url",
         f"http://127.0.0.1:{settings.gateway_port}/v1/webhooks/revenuecat",
         "--project-id",
-        settings.revenuecat_project_id,
+        settings.revenuecat.project_id,
         "--retry-unit-ms",
         str(REVENUECAT_RETRY_UNIT_MS),
     ]

@@ -83,7 +83,7 @@ def build_app(settings: Settings) -> FastStream:
         interval_s=settings.expiry_sweep_interval_s,
         grace_s={
             Provider.LIGHTNING: settings.expiry_sweep_grace_s,
-            Provider.REVENUECAT: settings.revenuecat_expiry_sweep_grace_s,
+            Provider.REVENUECAT: settings.revenuecat.expiry_sweep_grace_s,
         },
     )
 

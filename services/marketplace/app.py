@@ -87,8 +87,8 @@ def install_marketplace(app: web.Application, settings: Settings) -> None:
 
 def _oracle(settings: Settings, http: httpx.AsyncClient, redis: Redis) -> PriceOracle | None:
     """The checkout's own price oracle, when a rate source is configured (for sats next to fiat)."""
-    if settings.price_oracle_source == "btcpay" and not (
-        settings.price_oracle_url or settings.btcpay_base_url
+    if settings.price_oracle.source == "btcpay" and not (
+        settings.price_oracle.url or settings.btcpay.base_url
     ):
         return None
     return price_oracle_from_settings(settings, http, redis)

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.settings import Settings
+from shared.core_settings import CoreSettings
 
 CHUNK = 5000
 # (table, the timestamp that ages a row, an extra condition, its key columns)
@@ -56,7 +56,7 @@ class SpentRowRetention:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, provider_dedupe: Sequence[ProviderDedupeRows] = ()
+        cls, settings: CoreSettings, provider_dedupe: Sequence[ProviderDedupeRows] = ()
     ) -> "SpentRowRetention":
         return cls(
             settings.outbox_published_retention_days,

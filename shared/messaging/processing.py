@@ -26,10 +26,10 @@ from faststream.kafka.annotations import KafkaMessage
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
 from tenacity.stop import stop_base
 
+from shared.core_settings import CoreSettings
 from shared.messaging.dead_letters import send_to_dead_letters
 from shared.messaging.failures import Failure, classify_failure
 from shared.observability.metrics import MESSAGE_RETRIES, MESSAGES_PROCESSED, PROCESSING_SECONDS
-from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -99,7 +99,7 @@ def _log_retry(topic: str) -> Callable[[RetryCallState], None]:
     return before_sleep
 
 
-def retrying(topic: str, settings: Settings, *, unknown_attempts: int) -> AsyncRetrying:
+def retrying(topic: str, settings: CoreSettings, *, unknown_attempts: int) -> AsyncRetrying:
     """Transient failures retried forever, unknown ones ``unknown_attempts`` times; then re-raised."""
     return AsyncRetrying(
         retry=retry_if_exception(lambda e: classify_failure(e) is not Failure.PERMANENT),
@@ -111,7 +111,7 @@ def retrying(topic: str, settings: Settings, *, unknown_attempts: int) -> AsyncR
 
 
 async def retry_transient_failures(
-    work: Callable[[], Awaitable[None]], *, topic: str, settings: Settings
+    work: Callable[[], Awaitable[None]], *, topic: str, settings: CoreSettings
 ) -> None:
     """Run ``work`` until it succeeds; any failure that is not transient is raised at once."""
     async for attempt in retrying(topic, settings, unknown_attempts=1):
@@ -124,7 +124,7 @@ async def process_or_dead_letter(
     work: Callable[[], Awaitable[None]],
     *,
     producer: AIOKafkaProducer,
-    settings: Settings,
+    settings: CoreSettings,
 ) -> None:
     """Run ``work`` for ``records`` (one message, or a batch that stands or falls together)."""
     topic = records[0].topic
@@ -166,7 +166,7 @@ async def all_at_once_or_each(
     work: Callable[[Sequence[ConsumerRecord[bytes, bytes]]], Awaitable[None]],
     *,
     producer: AIOKafkaProducer,
-    settings: Settings,
+    settings: CoreSettings,
 ) -> None:
     """``work`` on all ``records`` at once, transient failures retried until they pass; if it fails in
     any other way, on each record alone (``process_or_dead_letter``), so a poison record is

@@ -2,10 +2,10 @@
 
 from aiokafka import AIOKafkaProducer
 
-from shared.settings import Settings
+from shared.core_settings import CoreSettings
 
 
-def create_producer(settings: Settings, *, linger_ms: int = 0) -> AIOKafkaProducer:
+def create_producer(settings: CoreSettings, *, linger_ms: int = 0) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap,
         acks="all",

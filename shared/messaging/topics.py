@@ -14,7 +14,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 from tenacity import retry, retry_if_result, stop_after_delay, wait_exponential
 
-from shared.settings import Settings
+from shared.core_settings import CoreSettings
 
 DESCRIBE_PATIENCE_S = 15.0
 
@@ -96,14 +96,14 @@ async def _describe_all(
     return described
 
 
-def topic_configs(settings: Settings, *, long_lived: bool) -> dict[str, str]:
+def topic_configs(settings: CoreSettings, *, long_lived: bool) -> dict[str, str]:
     configs = {"min.insync.replicas": str(settings.kafka_min_insync_replicas)}
     if long_lived:
         configs["retention.ms"] = str(settings.kafka_dead_letter_retention_ms)
     return configs
 
 
-async def ensure_topics(settings: Settings) -> None:
+async def ensure_topics(settings: CoreSettings) -> None:
     """Create every topic with the configured partitions and replication (existing ones are kept)."""
     topics = Topics(settings.namespace)
     long_lived = set(topics.long_lived())
@@ -130,7 +130,9 @@ async def ensure_topics(settings: Settings) -> None:
         await admin.close()
 
 
-async def _align_long_lived_configs(admin: AIOKafkaAdminClient, settings: Settings, names: list[str]) -> None:
+async def _align_long_lived_configs(
+    admin: AIOKafkaAdminClient, settings: CoreSettings, names: list[str]
+) -> None:
     """Existing DLQ and anchor topics (created with the broker's 24 h retention, say) get our configs."""
     wanted = topic_configs(settings, long_lived=True)
     current = await _describe_all(admin, names, list(wanted))

@@ -57,6 +57,11 @@ PROVIDER_CALL_ERRORS = Counter(
     "Provider calls that failed: unreachable, server_error (5xx), rate_limited (429), rejected (other 4xx)",
     ["provider", "method", "kind"],
 )
+PROVIDER_READS_COALESCED = Counter(
+    "billing_provider_reads_coalesced_total",
+    "Deliveries confirmed by a provider read already made after they arrived (no read of their own)",
+    ["provider"],
+)
 CONSUMER_LAG = Gauge(
     "billing_consumer_lag_messages",
     "Messages on a partition not yet committed by a consumer group (end offset - committed offset)",

@@ -7,12 +7,12 @@ them); ``metrics_port``, when set, is every consumer's port (one service per con
 import structlog
 from prometheus_client import start_http_server
 
-from shared.settings import Settings
+from shared.core_settings import CoreSettings
 
 log = structlog.get_logger(__name__)
 
 
-def metrics_port_of(settings: Settings, service: str) -> int:
+def metrics_port_of(settings: CoreSettings, service: str) -> int:
     """The port a consumer (ingest, worker, catalog-sync, telemetry) serves metrics on; 0 = none."""
     if settings.metrics_port:
         return settings.metrics_port
@@ -24,7 +24,7 @@ def metrics_port_of(settings: Settings, service: str) -> int:
     }[service]
 
 
-def serve_metrics(settings: Settings, service: str) -> None:
+def serve_metrics(settings: CoreSettings, service: str) -> None:
     """Start the metrics server; a port another instance holds (a second worker beside the first on
     one machine) leaves this one without metrics rather than without the service."""
     port = metrics_port_of(settings, service)

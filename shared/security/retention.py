@@ -14,11 +14,11 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.core_settings import CoreSettings
 from shared.db.audit_log import append_audit
 from shared.db.pruning import ProviderDedupeRows, SpentRowRetention, prune_spent_rows, table_exists
 from shared.db.unit_of_work import unit_of_work
 from shared.domain.audit import AuditEntry
-from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -103,7 +103,7 @@ class RetentionSchedule:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        settings: Settings,
+        settings: CoreSettings,
         raw_payloads: Sequence[RawPayloadColumn],
         provider_dedupe: Sequence[ProviderDedupeRows] = (),
     ) -> None:

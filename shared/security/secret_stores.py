@@ -1,6 +1,6 @@
 """Where secrets live: the ``SecretStore`` interface and the env/file back end (default, local runs).
 
-The env/file store reads ``Settings`` (``BILLING_<NAME>`` and ``BILLING_<NAME>_PREVIOUS``) overlaid by
+The env/file store reads ``CoreSettings`` (``BILLING_<NAME>`` and ``BILLING_<NAME>_PREVIOUS``) overlaid by
 ``<secrets_dir>/<name>.json``, the file ``billing secrets rotate`` writes (mode 0600, atomic replace).
 """
 
@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 from pydantic import SecretStr
 
+from shared.core_settings import CoreSettings, flat_settings
 from shared.security.secret_values import SecretValue, SecretVersions
-from shared.settings import Settings
 
 
 class SecretConflictError(Exception):
@@ -60,7 +60,7 @@ def versions_of(
 
 
 class EnvFileSecretStore:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: CoreSettings) -> None:
         self._settings = settings
         self._dir = Path(settings.secrets_dir)
 
@@ -106,13 +106,13 @@ class EnvFileSecretStore:
         return versions_of(versions.name, record, new_version)
 
 
-def _setting(settings: Settings, name: str) -> str:
-    value = getattr(settings, name, None)
+def _setting(settings: CoreSettings, name: str) -> str:
+    value = flat_settings(settings).get(name)
     if isinstance(value, SecretStr):
         return value.get_secret_value()
     return str(value) if value else ""
 
 
-def _previous_setting(settings: Settings, name: str) -> SecretValue | None:
+def _previous_setting(settings: CoreSettings, name: str) -> SecretValue | None:
     previous = _setting(settings, f"{name}_previous")
     return SecretValue(previous) if previous else None

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from shared.core_settings import CoreSettings
 from shared.security.secret_names import SecretKind, SecretSpecs, spec_of
 from shared.security.secret_stores import EnvFileSecretStore, SecretConflictError, SecretStore
 from shared.security.secret_values import SecretNotConfiguredError, SecretValue, SecretVersions
-from shared.settings import Settings
 
 MIN_REFRESH_INTERVAL_S = 1.0
 
@@ -164,7 +164,7 @@ class SecretProvider:
         return await self.current(name)
 
 
-def build_secret_provider(settings: Settings, specs: SecretSpecs) -> SecretProvider:
+def build_secret_provider(settings: CoreSettings, specs: SecretSpecs) -> SecretProvider:
     """The provider for the configured back end (env/file by default, Vault when configured)."""
     store: SecretStore
     if settings.secret_backend == "vault":  # noqa: S105 (a back-end name)

@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 import hvac
 from hvac import exceptions as vault_errors
 
+from shared.core_settings import CoreSettings
 from shared.security.secret_stores import SecretConflictError, record_of, versions_of
 from shared.security.secret_values import SecretVersions
-from shared.settings import Settings
 
 T = TypeVar("T")
 
@@ -26,7 +26,7 @@ class VaultUnavailableError(Exception):
 
 
 class VaultSecretStore:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: CoreSettings) -> None:
         self._settings = settings
         self._client = hvac.Client(url=settings.vault_url, timeout=settings.vault_timeout_s)
         self._lock = threading.Lock()

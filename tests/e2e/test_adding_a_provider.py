@@ -44,7 +44,7 @@ async def test_a_provider_registered_from_the_tests_turns_its_webhook_into_entit
             "secrets_dir": str(REPO_ROOT / ".local" / "test-secrets" / f"{run_id}-toy-{suffix}"),
             "extra_providers": "tests.infra.toy_provider.provider",
         }
-        settings = stack.settings.model_copy(update=toy)
+        settings = stack.settings.with_values(**toy)
         await ensure_topics(settings)
         secret = token_urlsafe(32)
         await EnvFileSecretStore(settings).write(SecretVersions(SECRET_NAME, SecretValue(secret)))

@@ -75,7 +75,7 @@ async def _processed(stack: Stack, webhook_id: str) -> bool:
 async def test_forged_or_stale_hosted_webhook_is_refused_and_publishes_nothing(
     stack: Stack, http: httpx.AsyncClient
 ) -> None:
-    secret = stack.settings.alby_webhook_secret.get_secret_value()
+    secret = stack.settings.alby.webhook_secret.get_secret_value()
     body = orjson.dumps({"type": "invoice.incoming.settled", "payment_hash": uuid.uuid4().hex * 2}).decode()
     stale_at = datetime.now(UTC) - timedelta(minutes=10)  # outside Standard Webhooks' 5 minutes
     forged_at = datetime.now(UTC)

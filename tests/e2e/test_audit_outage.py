@@ -60,7 +60,7 @@ async def test_valid_webhook_gets_200_while_its_audit_insert_fails_and_is_audite
         "TEST", app_user_id=f"outage-{uuid.uuid4().hex[:8]}", product_id="x", event_id=event_id
     )
     headers = {
-        "Authorization": stack.settings.revenuecat_webhook_authorization.get_secret_value(),
+        "Authorization": stack.settings.revenuecat.webhook_authorization.get_secret_value(),
         "Content-Type": "application/json",
     }
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as client:

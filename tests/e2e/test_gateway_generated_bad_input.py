@@ -171,12 +171,12 @@ def fill(pattern: str, params: dict[str, str]) -> str:
 def signed_webhook(pattern: str, body: bytes, stack: Stack, alby: bool) -> dict[str, str]:
     headers = {"Content-Type": "application/json"}
     if pattern == "/v1/webhooks/revenuecat":
-        return headers | {"Authorization": stack.settings.revenuecat_webhook_authorization.get_secret_value()}
+        return headers | {"Authorization": stack.settings.revenuecat.webhook_authorization.get_secret_value()}
     if alby:
         return standard_headers(
-            stack.settings.alby_webhook_secret.get_secret_value(), body, datetime.now(UTC)
+            stack.settings.alby.webhook_secret.get_secret_value(), body, datetime.now(UTC)
         )
-    secret = stack.settings.btcpay_webhook_secret.get_secret_value()
+    secret = stack.settings.btcpay.webhook_secret.get_secret_value()
     return headers | {"BTCPay-Sig": btcpay_signature(secret, body)}
 
 

@@ -116,7 +116,7 @@ async def test_greenfield_refuses_a_request_without_the_api_key(
 ) -> None:
     base = stack.sandbox_urls["btcpay"]
     response = await http.post(
-        f"{base}/api/v1/stores/{stack.settings.btcpay_store_id}/invoices", json={"amount": "1"}
+        f"{base}/api/v1/stores/{stack.settings.btcpay.store_id}/invoices", json={"amount": "1"}
     )
 
     assert response.status_code == 401

@@ -81,7 +81,7 @@ async def test_forged_signature_is_refused_and_reaches_no_topic(
 
 async def test_signed_body_that_is_not_a_btcpay_event_is_a_400(stack: Stack, http: httpx.AsyncClient) -> None:
     body = b'{"hello": "world"}'
-    secret = stack.settings.btcpay_webhook_secret.get_secret_value()
+    secret = stack.settings.btcpay.webhook_secret.get_secret_value()
 
     response = await _post(http, stack, body, {"BTCPay-Sig": btcpay_signature(secret, body)})
 
@@ -127,7 +127,7 @@ async def test_replayed_deliveries_of_a_settlement_have_one_effect(
     webhook_id = settled["request"]["webhookId"]
     await btcpay.greenfield("POST", f"/webhooks/{webhook_id}/deliveries/{settled['id']}/redeliver")
     replay = orjson.dumps(settled["request"])
-    secret = stack.settings.btcpay_webhook_secret.get_secret_value()
+    secret = stack.settings.btcpay.webhook_secret.get_secret_value()
     assert (
         await _post(http, stack, replay, {"BTCPay-Sig": btcpay_signature(secret, replay)})
     ).status_code == 200
@@ -166,7 +166,7 @@ async def test_unknown_event_type_is_acknowledged_and_recorded(stack: Stack, htt
             "storeId": "store-test",
         }
     )
-    secret = stack.settings.btcpay_webhook_secret.get_secret_value()
+    secret = stack.settings.btcpay.webhook_secret.get_secret_value()
 
     response = await _post(http, stack, body, {"BTCPay-Sig": btcpay_signature(secret, body)})
 

@@ -119,5 +119,5 @@ async def test_card_button_on_the_pack_page_leads_to_the_paywall(
 
     assert started.status_code == 303, started.text
     target = httpx.URL(started.headers["location"])
-    assert str(target).startswith(stack.settings.revenuecat_hosted_paywall_url)
+    assert str(target).startswith(stack.settings.revenuecat.hosted_paywall_url)
     assert (target.params["pack"], target.params["app_user_id"]) == (pack.slug, f"rc_{user_id}")

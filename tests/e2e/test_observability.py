@@ -64,7 +64,7 @@ async def traced(stack: Stack, run_id: str) -> AsyncIterator[TracedStack]:
             "worker_metrics_port": free_port(),
             "lightning_poll_enabled": False,
         }
-        settings = stack.settings.model_copy(update=overrides)
+        settings = stack.settings.with_values(**overrides)
         await ensure_topics(settings)
         topics = Topics(namespace)
         published = TopicCollector(

@@ -67,7 +67,7 @@ async def test_webhooks_during_a_postgres_outage_are_applied_after_it_and_none_i
         namespace = f"{stack.settings.namespace}pg-outage-{uuid.uuid4().hex[:6]}."
         direct = {"namespace": namespace, "database_url": database_url(database)}
         proxied = {**direct, "database_url": database_url(database, postgres_proxy.port)}
-        settings = stack.settings.model_copy(update=direct)
+        settings = stack.settings.with_values(**direct)
         await ensure_topics(settings)
         topics = Topics(namespace)
         engine = create_engine(settings.database_url)

@@ -35,9 +35,9 @@ async def test_checkout_links_to_the_packs_web_purchase_link_for_rc_user(
 
     assert response.status_code == 201, response.text
     session = response.json()
-    base = stack.settings.revenuecat_web_purchase_base_url
+    base = stack.settings.revenuecat.web_purchase_base_url
     assert session["checkoutUrl"] == f"{base}/wpl_tok3n/rc_ana%2Bmaria%40hto%3A{suffix}"
-    assert session["fallbackUrl"].startswith(stack.settings.revenuecat_hosted_paywall_url)
+    assert session["fallbackUrl"].startswith(stack.settings.revenuecat.hosted_paywall_url)
     assert (session["provider"], session["purchaseReference"], session["amountMinor"]) == (
         "revenuecat",
         product_id,

@@ -106,7 +106,7 @@ async def test_subscribers_api_down_is_retried_until_it_is_back_and_never_dead_l
         event = await rc.simulate("purchase", app_user_id=app_user_id, product_id=product)
         # More processing attempts than the bound that once dead-lettered it, each making the
         # adapter's own bounded attempts at the API.
-        calls = (stack.settings.max_processing_attempts + 1) * stack.settings.revenuecat_http_max_attempts
+        calls = (stack.settings.max_processing_attempts + 1) * stack.settings.revenuecat.http_max_attempts
         await _wait_for_api_calls(rc, app_user_id, calls)
         assert await entitlement_rows(stack.sessions, user_id) == {}
     finally:

@@ -28,7 +28,7 @@ def ping_event() -> bytes:
 
 async def test_accepted_webhook_response_is_signed_over_its_body(stack: Stack) -> None:
     headers = {
-        "Authorization": stack.settings.revenuecat_webhook_authorization.get_secret_value(),
+        "Authorization": stack.settings.revenuecat.webhook_authorization.get_secret_value(),
         "Content-Type": "application/json",
     }
     async with httpx.AsyncClient() as client:

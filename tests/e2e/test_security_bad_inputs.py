@@ -201,7 +201,7 @@ JSON = {"Content-Type": "application/json"}
 
 
 def rc_auth(stack: Stack) -> dict[str, str]:
-    return JSON | {"Authorization": stack.settings.revenuecat_webhook_authorization.get_secret_value()}
+    return JSON | {"Authorization": stack.settings.revenuecat.webhook_authorization.get_secret_value()}
 
 
 def standard_headers(secret: str, body: bytes, at: datetime) -> dict[str, str]:
@@ -284,7 +284,7 @@ BAD_INPUTS = [
             "POST",
             "/v1/webhooks/lightning",
             standard_headers(
-                s.settings.alby_webhook_secret.get_secret_value(),
+                s.settings.alby.webhook_secret.get_secret_value(),
                 alby_body(m),
                 datetime.now(UTC) - timedelta(seconds=301),
             ),
@@ -299,7 +299,7 @@ BAD_INPUTS = [
             "POST",
             "/v1/webhooks/lightning",
             standard_headers(
-                s.settings.alby_webhook_secret.get_secret_value(),
+                s.settings.alby.webhook_secret.get_secret_value(),
                 alby_body(m),
                 # Well past the 300 s tolerance: the request reaches the gateway a moment later.
                 datetime.now(UTC) + timedelta(seconds=360),

@@ -9,6 +9,7 @@ import httpx
 from pydantic import SecretStr
 
 from apps.stack.processes import REPO_ROOT
+from shared.core_settings import flat_settings
 from tests.conftest import Stack
 
 SERVICE_LOGS = ("gateway.log", "ingest.log", "worker.log", "catalog-sync.log", "gateway-vault.log")
@@ -25,7 +26,7 @@ def telling_parts(value: str) -> set[str]:
 
 def session_secrets(stack: Stack) -> set[str]:
     found: set[str] = set()
-    for value in stack.settings.model_dump().values():
+    for value in flat_settings(stack.settings).values():
         if isinstance(value, SecretStr) and value.get_secret_value():
             found |= telling_parts(value.get_secret_value())
     for stored in Path(stack.settings.secrets_dir).glob("*.json"):
@@ -38,7 +39,7 @@ def session_secrets(stack: Stack) -> set[str]:
 
 async def exercise_secret_paths(stack: Stack, http: httpx.AsyncClient, user_id: str) -> set[str]:
     """Requests that touch every secret path, right and wrong; returns the credentials they minted."""
-    authorization = stack.settings.revenuecat_webhook_authorization.get_secret_value()
+    authorization = stack.settings.revenuecat.webhook_authorization.get_secret_value()
     webhook = f"{stack.gateway_url}/v1/webhooks/revenuecat"
     await http.post(webhook, json={"api_version": "1.0"}, headers={"Authorization": authorization})
     await http.post(webhook, json={"api_version": "1.0"}, headers={"Authorization": authorization + "x"})

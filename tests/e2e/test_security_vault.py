@@ -95,7 +95,7 @@ async def test_concurrent_rotations_cannot_both_win(vault_settings: Settings) ->
 
 async def test_wrong_secret_id_fails_without_showing_it(vault_settings: Settings) -> None:
     wrong = f"wrong-{uuid.uuid4()}"
-    store = VaultSecretStore(vault_settings.model_copy(update={"vault_secret_id": SecretStr(wrong)}))
+    store = VaultSecretStore(vault_settings.with_values(**{"vault_secret_id": SecretStr(wrong)}))
     with pytest.raises(VaultUnavailableError) as refused:
         await store.read(NAME)
     assert "invalid role or secret ID" in str(refused.value) and wrong not in str(refused.value)
@@ -103,9 +103,7 @@ async def test_wrong_secret_id_fails_without_showing_it(vault_settings: Settings
 
 async def test_token_auth_reads_what_approle_wrote(vault: VaultSandbox, vault_settings: Settings) -> None:
     await VaultSecretStore(vault_settings).write(SecretVersions(NAME, SecretValue("Bearer via-approle")))
-    with_token = vault_settings.model_copy(
-        update={"vault_role_id": "", "vault_token": SecretStr(vault.root_token)}
-    )
+    with_token = vault_settings.with_values(vault_role_id="", vault_token=SecretStr(vault.root_token))
     read = await VaultSecretStore(with_token).read(NAME)
     assert read is not None and read.current.equals("Bearer via-approle")
 
@@ -118,8 +116,8 @@ async def vault_gateway(
     prefix = vault_settings.vault_path_prefix
     await vault.write(f"{prefix}/{NAME}", {"current": f"Bearer vault-{uuid.uuid4().hex}"})
     await vault.write(f"{prefix}/ack_signing_secret", {"current": standard_webhooks_key()})
-    settings = stack.settings.model_copy(
-        update={
+    settings = stack.settings.with_values(
+        **{
             "gateway_port": free_port(),
             "secret_backend": "vault",
             "vault_url": vault.url,

@@ -59,7 +59,7 @@ async def test_status_shows_the_services_up_and_a_poison_message_as_one_more_dea
 
 
 async def test_status_of_a_stack_whose_gateway_is_not_there_says_so_and_fails(stack: Stack) -> None:
-    elsewhere = stack.settings.model_copy(update={"gateway_port": 9})  # nothing listens on port 9
+    elsewhere = stack.settings.with_values(**{"gateway_port": 9})  # nothing listens on port 9
     finished = await asyncio.to_thread(billing_cli, elsewhere, "status")
     assert finished.returncode == 1
     assert _row(finished.stdout, "gateway")[1] == "DOWN"

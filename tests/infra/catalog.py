@@ -123,7 +123,7 @@ async def publish_update(stack: Stack, update: EntitlementUpdate) -> None:
 @contextmanager
 def extra_service(stack: Stack, service: str, log_name: str, **overrides: object) -> Iterator[Settings]:
     """Run one more ``billing serve <service>`` against the session's stores, with settings overrides."""
-    settings = stack.settings.model_copy(update={"gateway_port": free_port(), **overrides})
+    settings = stack.settings.with_values(**{"gateway_port": free_port(), **overrides})
     log_dir = REPO_ROOT / ".local" / "test-logs" / stack.settings.namespace.strip(".").removeprefix("test-")
     log_dir.mkdir(parents=True, exist_ok=True)
     with (log_dir / f"{log_name}.log").open("wb") as log_file:

@@ -64,8 +64,8 @@ class LoadDriver:
         self._tasks: set[asyncio.Task[None]] = set()
         self._rc = stack.sandbox_urls["revenuecat"]
         self._btcpay = stack.sandbox_urls["btcpay"]
-        self._store = f"{self._btcpay}/api/v1/stores/{stack.settings.btcpay_store_id}"
-        self._btcpay_auth = {"Authorization": f"token {stack.settings.btcpay_api_key.get_secret_value()}"}
+        self._store = f"{self._btcpay}/api/v1/stores/{stack.settings.btcpay.store_id}"
+        self._btcpay_auth = {"Authorization": f"token {stack.settings.btcpay.api_key.get_secret_value()}"}
 
     async def run(
         self,

@@ -76,7 +76,7 @@ async def post_trigger(
     """A RevenueCat webhook for a customer the sandbox knows, posted straight to the gateway."""
     event = revenuecat_event("RENEWAL", app_user_id=app_user_id, product_id=product)
     headers = {
-        "Authorization": authorization or stack.settings.revenuecat_webhook_authorization.get_secret_value(),
+        "Authorization": authorization or stack.settings.revenuecat.webhook_authorization.get_secret_value(),
         "Content-Type": "application/json",
     }
     url = f"{stack.gateway_url}/v1/webhooks/revenuecat"

@@ -204,8 +204,8 @@ def btcpay_fixture(stack: Stack, http: httpx.AsyncClient) -> BtcpaySandbox:
     return BtcpaySandbox(
         http,
         stack.sandbox_urls["btcpay"],
-        stack.settings.btcpay_store_id,
-        stack.settings.btcpay_api_key.get_secret_value(),
+        stack.settings.btcpay.store_id,
+        stack.settings.btcpay.api_key.get_secret_value(),
     )
 
 
@@ -218,7 +218,7 @@ async def nwc_checkout(
     stack: Stack, http: httpx.AsyncClient, user_id: str, pack: MicroSaasPack
 ) -> dict[str, str]:
     """The gateway runs BTCPay in a session; an NWC-configured adapter issues the invoice here."""
-    settings = stack.settings.model_copy(update={"lightning_backend": "nwc"})
+    settings = stack.settings.with_values(**{"lightning_backend": "nwc"})
     adapter = LightningAdapter(settings, stack.sessions, configured_backends(settings, http))
     session = await adapter.create_checkout_session(
         CheckoutInput(user_id=user_id, pack_slug=pack.slug, provider=Provider.LIGHTNING), pack

@@ -12,10 +12,10 @@ class RevenueCatSandboxCatalog:
         settings = stack.settings
         self._http = http
         self._url = stack.sandbox_urls["revenuecat"]
-        self._project = f"{self._url}/v2/projects/{settings.revenuecat_project_id}"
+        self._project = f"{self._url}/v2/projects/{settings.revenuecat.project_id}"
         key = (
-            settings.revenuecat_api_v2_key.get_secret_value()
-            or settings.revenuecat_api_key.get_secret_value()
+            settings.revenuecat.api_v2_key.get_secret_value()
+            or settings.revenuecat.api_key.get_secret_value()
         )
         self._headers = {"Authorization": f"Bearer {key}"}
 
@@ -61,8 +61,8 @@ class BtcpaySandboxCatalog:
     def __init__(self, stack: Stack, http: httpx.AsyncClient) -> None:
         settings = stack.settings
         self._http = http
-        self._store = f"{stack.sandbox_urls['btcpay']}/api/v1/stores/{settings.btcpay_store_id}"
-        self._headers = {"Authorization": f"token {settings.btcpay_api_key.get_secret_value()}"}
+        self._store = f"{stack.sandbox_urls['btcpay']}/api/v1/stores/{settings.btcpay.store_id}"
+        self._headers = {"Authorization": f"token {settings.btcpay.api_key.get_secret_value()}"}
 
     async def plan(self, product_id: str) -> tuple[str, dict[str, Any]] | None:
         """(offering id, newest active plan) for our product id."""

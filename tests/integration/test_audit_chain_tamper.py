@@ -77,8 +77,8 @@ async def audit_db(infrastructure: None, run_id: str) -> AsyncIterator[AuditData
     own = uuid.uuid4().hex[:8]
     database = f"billing_test_{run_id}_audit_{own}"
     base = session_settings(run_id)
-    settings = base.model_copy(
-        update={
+    settings = base.with_values(
+        **{
             "database_url": base.database_url.rsplit("/", 1)[0] + f"/{database}",
             "namespace": f"{base.namespace}audit-{own}.",
         }

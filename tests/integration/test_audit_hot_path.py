@@ -73,7 +73,7 @@ async def test_worker_batch_and_gateway_rows_commit_side_by_side_without_an_advi
 
 async def test_webhook_burst_takes_no_advisory_lock_but_the_background_jobs(stack: Stack) -> None:
     auth = {
-        "Authorization": stack.settings.revenuecat_webhook_authorization.get_secret_value(),
+        "Authorization": stack.settings.revenuecat.webhook_authorization.get_secret_value(),
         "Content-Type": "application/json",
     }
     bodies = [

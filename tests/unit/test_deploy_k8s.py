@@ -10,6 +10,7 @@ import yaml
 from aiohttp import web
 
 from services.gateway import health
+from shared.core_settings import flat_setting_names
 from shared.settings import Settings
 from tests.unit.deploy_files import K8S_DIR, SERVED, k8s_documents, parse_billing_command
 
@@ -88,7 +89,7 @@ def test_every_referenced_configmap_and_secret_exists() -> None:
 
 def test_every_configuration_key_is_a_billing_setting() -> None:
     """A misspelled key would be ignored silently and leave the default in place."""
-    fields = {f"BILLING_{name.upper()}" for name in Settings.model_fields}
+    fields = {f"BILLING_{name.upper()}" for name in flat_setting_names(Settings)}
     keys = set(_config()) | set(_of_kind("Secret")["billing-secrets"]["stringData"])
     assert keys <= fields, keys - fields
 

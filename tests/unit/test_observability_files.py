@@ -142,7 +142,7 @@ def test_the_scrape_config_reaches_each_service_on_its_default_port() -> None:
 
 def test_default_metrics_ports_never_collide_in_billing_up() -> None:
     settings = Settings()
-    ports = [settings.gateway_port, settings.revenuecat_sandbox_port] + [
+    ports = [settings.gateway_port, settings.revenuecat.sandbox_port] + [
         metrics_port_of(settings, service) for service in SERVICES if service != "gateway"
     ]
     assert all(ports) and len(set(ports)) == len(ports)

@@ -42,8 +42,11 @@ def test_a_stopped_stack_a_service_and_a_namespaced_caller_load_nothing(stack_fi
 
 
 def test_billing_settings_beside_a_running_stack_shows_its_values(stack_file: Path) -> None:
-    write_stack_env({"BILLING_GATEWAY_PORT": "18123"}, os.getpid(), stack_file)
-    env = {k: v for k, v in os.environ.items() if k not in {"BILLING_GATEWAY_PORT", "BILLING_NAMESPACE"}}
+    write_stack_env(
+        {"BILLING_GATEWAY_PORT": "18123", "BILLING_BTCPAY_STORE_ID": "store-x"}, os.getpid(), stack_file
+    )
+    hidden = {"BILLING_GATEWAY_PORT", "BILLING_BTCPAY_STORE_ID", "BILLING_NAMESPACE"}
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
     shown = subprocess.run(
         [sys.executable, "-m", "apps.cli.main", "settings"],
         env=env,
@@ -51,7 +54,9 @@ def test_billing_settings_beside_a_running_stack_shows_its_values(stack_file: Pa
         text=True,
         check=True,
     )
-    assert "gateway_port=18123" in shown.stdout.splitlines()
+    lines = shown.stdout.splitlines()
+    assert "gateway_port=18123" in lines
+    assert "btcpay_store_id=store-x" in lines  # a provider section's setting, under its flat name
 
 
 def test_billing_settings_masks_passwords_in_urls(stack_file: Path) -> None:

@@ -43,10 +43,10 @@ PROVIDER = Provider.LIGHTNING.value
 def configured_backends(settings: Settings, http: httpx.AsyncClient) -> dict[str, LightningBackend]:
     """Every back end the settings describe; invoices of either can be validated by any service."""
     backends: dict[str, LightningBackend] = {}
-    if settings.btcpay_base_url and settings.btcpay_api_key.get_secret_value():
+    if settings.btcpay.base_url and settings.btcpay.api_key.get_secret_value():
         backends["btcpay"] = BtcpayBackend(settings, http)
-    if settings.nwc_uri.get_secret_value():
-        backends["nwc"] = NwcBackend(NwcClient(settings.nwc_uri.get_secret_value(), settings.nwc_timeout_s))
+    if settings.nwc.uri.get_secret_value():
+        backends["nwc"] = NwcBackend(NwcClient(settings.nwc.uri.get_secret_value(), settings.nwc.timeout_s))
     return backends
 
 
@@ -66,7 +66,7 @@ class LightningAdapter:
         self._oracle = oracle
         self._catalog = catalog
         self._public_base_url = (
-            settings.lightning_public_base_url or f"http://{settings.gateway_host}:{settings.gateway_port}"
+            settings.lightning.public_base_url or f"http://{settings.gateway_host}:{settings.gateway_port}"
         )
         self.receipts = ReceiptValidator(sessions, backends, telemetry)
         self.refunds = Refunds(sessions, backends)
@@ -89,7 +89,7 @@ class LightningAdapter:
             )
         if listing is None:
             raise ProviderError(PROVIDER, f"pack {pack.slug} is not sold over Lightning", retryable=False)
-        expiry_s = self._settings.lightning_invoice_expiry_s
+        expiry_s = self._settings.lightning.invoice_expiry_s
         quote = None
         if listing.currency.upper() == "BTC":
             amount_msat = listing.price  # BTC listings are priced in msat
@@ -136,7 +136,7 @@ class LightningAdapter:
                     lnurl_metadata=metadata,
                     status="open",
                     expires_at=issued.expires_at,
-                    next_poll_at=now + timedelta(seconds=self._settings.lightning_poll_interval_s),
+                    next_poll_at=now + timedelta(seconds=self._settings.lightning.poll_interval_s),
                     poll_count=0,
                 )
             )
@@ -213,9 +213,9 @@ class LightningAdapter:
         return self.receipts.backend_for(invoice)
 
     def _checkout_backend(self) -> LightningBackend:
-        backend = self._backends.get(self._settings.lightning_backend)
+        backend = self._backends.get(self._settings.lightning.backend)
         if backend is None:
             raise ProviderError(
-                PROVIDER, f"back end {self._settings.lightning_backend!r} is not configured", retryable=False
+                PROVIDER, f"back end {self._settings.lightning.backend!r} is not configured", retryable=False
             )
         return backend

@@ -63,7 +63,7 @@ class LightningProvider:
         return user_id
 
     def is_configured(self, settings: Settings) -> bool:
-        return settings.lightning_backend != "none"
+        return settings.lightning.backend != "none"
 
     def connector(self, resources: ProviderResources) -> BillingConnector:
         return LightningAdapter(
@@ -77,13 +77,13 @@ class LightningProvider:
 
     def catalog(self, resources: ProviderResources) -> ProviderCatalog | None:
         settings = resources.settings
-        if not (settings.btcpay_base_url and settings.btcpay_store_id):
+        if not (settings.btcpay.base_url and settings.btcpay.store_id):
             return None
         return BtcpayCatalog(
             resources.http,
-            base_url=settings.btcpay_base_url,
-            store_id=settings.btcpay_store_id,
-            api_key=settings.btcpay_api_key.get_secret_value(),
+            base_url=settings.btcpay.base_url,
+            store_id=settings.btcpay.store_id,
+            api_key=settings.btcpay.api_key.get_secret_value(),
             oracle=price_oracle_from_settings(settings, resources.http, resources.redis),
             max_attempts=settings.catalog_sync_max_attempts,
             backoff_initial_s=settings.catalog_sync_backoff_initial_s,

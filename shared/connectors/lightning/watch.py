@@ -39,9 +39,9 @@ async def run_in_background(app: web.Application) -> AsyncIterator[None]:
     ctx = app[GATEWAY_RUNTIME]
     adapter = lightning_adapter(app)
     tasks: list[asyncio.Task[None]] = []
-    if adapter is not None and ctx.settings.lightning_poll_enabled:
+    if adapter is not None and ctx.settings.lightning.poll_enabled:
         tasks.append(asyncio.create_task(LightningPoller(ctx, adapter).run_forever()))
-    if ctx.settings.nwc_uri.get_secret_value():
+    if ctx.settings.nwc.uri.get_secret_value():
         tasks.append(asyncio.create_task(relay_nwc_notifications(ctx)))
     yield
     for task in tasks:
@@ -55,8 +55,8 @@ class LightningPoller:
     def __init__(self, ctx: GatewayRuntime, adapter: LightningAdapter) -> None:
         self._ctx = ctx
         self._adapter = adapter
-        self._interval_s = ctx.settings.lightning_poll_interval_s
-        self._max_interval_s = ctx.settings.lightning_poll_max_interval_s
+        self._interval_s = ctx.settings.lightning.poll_interval_s
+        self._max_interval_s = ctx.settings.lightning.poll_max_interval_s
 
     async def run_forever(self) -> None:
         while True:
@@ -120,7 +120,7 @@ class LightningPoller:
 
 async def relay_nwc_notifications(ctx: GatewayRuntime) -> None:
     """Forward every ``payment_received`` notification as a raw delivery; reconnect on failure."""
-    uri = ctx.settings.nwc_uri.get_secret_value()
+    uri = ctx.settings.nwc.uri.get_secret_value()
     while True:
         try:
             async for notification in payment_notifications(uri):

@@ -19,6 +19,7 @@ from shared.connectors.revenuecat.checkout_links import (
 )
 from shared.connectors.revenuecat.client import PROVIDER, RevenueCatClient
 from shared.connectors.revenuecat.customer_info import CustomerInfo
+from shared.connectors.revenuecat.customer_reads import CoalescedCustomerReads
 from shared.connectors.revenuecat.events import RevenueCatEvent, RevenueCatWebhook, ms_to_datetime
 from shared.connectors.revenuecat.normalize import (
     CLAIMED_STATUS,
@@ -61,6 +62,7 @@ class RevenueCatAdapter:
         self._updates = updates
         self._catalog = catalog
         self.client = RevenueCatClient.from_settings(settings, http)
+        self._reads = CoalescedCustomerReads(self.customer_info)
 
     async def sync_catalog(self, packs: Sequence[MicroSaasPack], *, push: bool = True) -> SyncOutcome:
         """Products, entitlements and offerings at RevenueCat made to match ``packs`` (``catalog.py``)."""
@@ -75,11 +77,11 @@ class RevenueCatAdapter:
         if listing is None:
             raise ProviderError(PROVIDER, f"pack {pack.slug!r} is not sold on RevenueCat", retryable=False)
         app_user_id = app_user_id_for(checkout.user_id)
-        token = listing.web_purchase_link_token or self._settings.revenuecat_web_purchase_link_token
-        paywall = hosted_paywall_url(self._settings.revenuecat_hosted_paywall_url, pack.slug, app_user_id)
+        token = listing.web_purchase_link_token or self._settings.revenuecat.web_purchase_link_token
+        paywall = hosted_paywall_url(self._settings.revenuecat.hosted_paywall_url, pack.slug, app_user_id)
         link = (
             web_purchase_link(
-                self._settings.revenuecat_web_purchase_base_url, token, app_user_id, checkout.email
+                self._settings.revenuecat.web_purchase_base_url, token, app_user_id, checkout.email
             )
             if token
             else None
@@ -99,15 +101,18 @@ class RevenueCatAdapter:
             purchase_reference=listing.product_id,
         )
 
-    async def validate_receipt(self, event: Any) -> list[EntitlementUpdate]:
-        """Re-read the customer(s) the event names; their snapshot, not the payload, gives the updates."""
+    async def validate_receipt(
+        self, event: Any, *, received_at_ms: int | None = None
+    ) -> list[EntitlementUpdate]:
+        """Re-read the customer(s) the event names; their snapshot, not the payload, gives the updates.
+        With the delivery's ``received_at_ms``, a read already made after it arrived serves instead."""
         event = _as_event(event)
         if rule_for(event).handling is Handling.RECORD_ONLY:
             return []
         plan = plan_confirmation(event)
         async with self._sessions() as session:
             known = set((await pack_ids_by_product(session)).keys())
-        info = await self.customer_info(plan.read_app_user_id)
+        info = await self._reads.customer_info(plan.read_app_user_id, received_at_ms=received_at_ms)
         updates: list[EntitlementUpdate] = []
         if plan.subject is not None:
             updates += updates_from_snapshot(
@@ -120,7 +125,9 @@ class RevenueCatAdapter:
             _log_claim_against_snapshot(event, updates)
         if plan.transfer_source is not None:
             moved = set(product_states(info))
-            source_info = await self.customer_info(app_user_id_for(plan.transfer_source))
+            source_info = await self._reads.customer_info(
+                app_user_id_for(plan.transfer_source), received_at_ms=received_at_ms
+            )
             updates += updates_from_snapshot(
                 source_info,
                 event=event,

@@ -33,7 +33,7 @@ revenuecat_app = typer.Typer(help="The local RevenueCat sandbox: simulate purcha
 
 
 def _sandbox_url(settings: Settings) -> str:
-    return f"http://127.0.0.1:{settings.revenuecat_sandbox_port}"
+    return f"http://127.0.0.1:{settings.revenuecat.sandbox_port}"
 
 
 def _local_api_key() -> str:
@@ -47,7 +47,7 @@ def _local_api_key() -> str:
 
 def sandbox_environment(env: dict[str, str], settings: Settings) -> dict[str, str]:
     """Point the stack at the sandbox unless a RevenueCat base URL was chosen explicitly."""
-    if not settings.revenuecat_sandbox_port or "BILLING_REVENUECAT_API_BASE_URL" in env:
+    if not settings.revenuecat.sandbox_port or "BILLING_REVENUECAT_API_BASE_URL" in env:
         return env
     url = _sandbox_url(settings)
     return env | {
@@ -69,7 +69,7 @@ def sandbox_command(env: dict[str, str], settings: Settings) -> list[str] | None
         "-m",
         "sandboxes.revenuecat",
         "--port",
-        str(settings.revenuecat_sandbox_port),
+        str(settings.revenuecat.sandbox_port),
         "--webhook-url",
         f"http://127.0.0.1:{settings.gateway_port}/v1/webhooks/revenuecat",
         "--project-id",

@@ -91,15 +91,15 @@ class RevenueCatClient:
     def from_settings(cls, settings: Settings, http: httpx.AsyncClient) -> "RevenueCatClient":
         return cls(
             http,
-            base_url=settings.revenuecat_api_base_url,
-            api_key=settings.revenuecat_api_key,
-            api_v2_key=settings.revenuecat_api_v2_key,
-            project_id=settings.revenuecat_project_id,
-            timeout_s=settings.revenuecat_http_timeout_s,
+            base_url=settings.revenuecat.api_base_url,
+            api_key=settings.revenuecat.api_key,
+            api_v2_key=settings.revenuecat.api_v2_key,
+            project_id=settings.revenuecat.project_id,
+            timeout_s=settings.revenuecat.http_timeout_s,
             retry=RetryPolicy(
-                max_attempts=settings.revenuecat_http_max_attempts,
-                initial_s=settings.revenuecat_http_backoff_initial_s,
-                max_s=settings.revenuecat_http_backoff_max_s,
+                max_attempts=settings.revenuecat.http_max_attempts,
+                initial_s=settings.revenuecat.http_backoff_initial_s,
+                max_s=settings.revenuecat.http_backoff_max_s,
             ),
         )
 

@@ -13,19 +13,20 @@ from shared.connectors.revenuecat.events import RevenueCatEvent, RevenueCatWebho
 from shared.connectors.revenuecat.normalize import Handling, is_known_type, rule_for
 from shared.db.unit_of_work import unit_of_work
 from shared.domain.entitlements import EntitlementUpdate
+from shared.messaging.raw_deliveries import RawDelivery
 
 log = structlog.get_logger(__name__)
 
 
 async def revenuecat_updates(
-    raw: bytes, adapter: RevenueCatAdapter, sessions: async_sessionmaker[AsyncSession]
+    delivery: RawDelivery, adapter: RevenueCatAdapter, sessions: async_sessionmaker[AsyncSession]
 ) -> list[EntitlementUpdate]:
-    webhook = RevenueCatWebhook.model_validate_json(raw)
+    webhook = RevenueCatWebhook.model_validate_json(delivery.body)
     event = webhook.event
     if rule_for(event).handling is Handling.RECORD_ONLY:
         await _record_without_effect(webhook, sessions)
         return []
-    updates = await adapter.validate_receipt(event)
+    updates = await adapter.validate_receipt(event, received_at_ms=delivery.received_at_ms)
     log.info(
         "revenuecat_event_confirmed",
         event_id=event.id,

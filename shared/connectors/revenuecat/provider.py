@@ -63,10 +63,10 @@ class RevenueCatProvider:
 
     def catalog(self, resources: ProviderResources) -> ProviderCatalog | None:
         settings = resources.settings
-        if not settings.revenuecat_project_id:
+        if not settings.revenuecat.project_id:
             return None
         client = RevenueCatClient.from_settings(settings, resources.http)
-        return RevenueCatCatalog(client, app_id=settings.catalog_sync_revenuecat_app_id)
+        return RevenueCatCatalog(client, app_id=settings.revenuecat.app_id)
 
     async def verify_webhook(
         self, headers: Mapping[str, str], body: bytes, secrets: SecretProvider
@@ -77,7 +77,7 @@ class RevenueCatProvider:
         self, delivery: RawDelivery, connector: BillingConnector, resources: ProviderResources
     ) -> list[EntitlementUpdate]:
         assert isinstance(connector, RevenueCatAdapter)
-        return await revenuecat_updates(delivery.body, connector, resources.sessions)
+        return await revenuecat_updates(delivery, connector, resources.sessions)
 
     async def truth_for(
         self, user_id: str, connector: BillingConnector, resources: ProviderResources
@@ -87,7 +87,7 @@ class RevenueCatProvider:
 
     async def customers(self, connector: BillingConnector, resources: ProviderResources) -> list[str]:
         assert isinstance(connector, RevenueCatAdapter)
-        if not resources.settings.revenuecat_project_id:
+        if not resources.settings.revenuecat.project_id:
             return []  # listing customers is API v2, which needs the project
         listed = await connector.client.list_v2("customers", {"limit": "100"})
         found = (user_id_from_app_user_ids([customer.get("id")]) for customer in listed)

@@ -43,9 +43,9 @@ class BtcpayBackend:
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
         self._client = BtcpayClient(
             http,
-            settings.btcpay_base_url,
-            settings.btcpay_store_id,
-            settings.btcpay_api_key.get_secret_value(),
+            settings.btcpay.base_url,
+            settings.btcpay.store_id,
+            settings.btcpay.api_key.get_secret_value(),
         )
 
     def invoice_amount_msat(self, amount_msat: int) -> int:

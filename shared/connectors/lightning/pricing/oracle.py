@@ -71,15 +71,15 @@ class PriceOracle:
 def price_oracle_from_settings(settings: Settings, http: httpx.AsyncClient, redis: Redis) -> PriceOracle:
     """The configured rate source behind a Redis-cached oracle."""
     source: RateSource
-    if settings.price_oracle_source == "coingecko":
-        source = CoingeckoRateSource(http, settings.price_oracle_url or "https://api.coingecko.com")
+    if settings.price_oracle.source == "coingecko":
+        source = CoingeckoRateSource(http, settings.price_oracle.url or "https://api.coingecko.com")
     else:
         source = BtcpayRateSource(
             http,
-            settings.price_oracle_url or settings.btcpay_base_url,
-            settings.btcpay_store_id,
-            settings.btcpay_api_key.get_secret_value(),
+            settings.price_oracle.url or settings.btcpay.base_url,
+            settings.btcpay.store_id,
+            settings.btcpay.api_key.get_secret_value(),
         )
     return PriceOracle(
-        source, redis, namespace=settings.namespace, cache_ttl_s=settings.price_oracle_cache_ttl_s
+        source, redis, namespace=settings.namespace, cache_ttl_s=settings.price_oracle.cache_ttl_s
     )
