@@ -13,8 +13,9 @@ import time
 import uuid
 from typing import Any
 
-import httpx
+import aiohttp
 from aiohttp import web
+from aiokafka import AIOKafkaProducer
 
 from apps.stack.processes import REPO_ROOT, free_port, settings_env, wait_for_http
 from bench.raw_bounds import create_bench_topic
@@ -26,17 +27,18 @@ from shared.settings import get_settings
 
 def ingress_app(topic: str) -> web.Application:
     app = web.Application()
-    producer = create_producer(get_settings())
+    producers: list[AIOKafkaProducer] = []  # made inside the running loop, as aiokafka requires
 
     async def start(_: web.Application) -> None:
-        await producer.start()
+        producers.append(create_producer(get_settings()))
+        await producers[0].start()
 
     async def stop(_: web.Application) -> None:
-        await producer.stop()
+        await producers[0].stop()
 
     async def accept(request: web.Request) -> web.Response:
         body = await request.read()
-        await producer.send_and_wait(topic, value=body, key=request.headers.get("X-Key", "").encode())
+        await producers[0].send_and_wait(topic, value=body, key=request.headers.get("X-Key", "").encode())
         return web.json_response({"accepted": True})
 
     async def healthz(_: web.Request) -> web.Response:
@@ -74,19 +76,23 @@ async def http_ingress(stack: BenchStack, bodies: list[bytes], concurrency: int)
         queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
         for item in enumerate(bodies):
             queue.put_nowait(item)
-        async with httpx.AsyncClient(timeout=30) as http:
 
-            async def lane() -> None:
-                nonlocal errors
-                while not queue.empty():
-                    i, body = queue.get_nowait()
-                    began = time.perf_counter()
-                    response = await http.post(f"{url}/ingress", content=body, headers={"X-Key": str(i % 64)})
-                    latencies.append(time.perf_counter() - began)
-                    errors += response.status_code != 200
+        async def lane(http: aiohttp.ClientSession) -> None:
+            nonlocal errors
+            while not queue.empty():
+                i, body = queue.get_nowait()
+                began = time.perf_counter()
+                headers = {"X-Key": str(i % 64), "Content-Type": "application/json"}
+                async with http.post(f"{url}/ingress", data=body, headers=headers) as response:
+                    await response.read()
+                    errors += response.status != 200
+                latencies.append(time.perf_counter() - began)
 
+        # The pipeline's client (bench/pipeline.py): aiohttp, one connection per request in flight.
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(connector=connector) as http:
             started = time.perf_counter()
-            await asyncio.gather(*(lane() for _ in range(concurrency)))
+            await asyncio.gather(*(lane(http) for _ in range(concurrency)))
             elapsed = time.perf_counter() - started
     finally:
         child.terminate()

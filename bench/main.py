@@ -43,6 +43,9 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["sdk"]:
         sdk_only(argv[1:])
         return
+    if argv[:1] == ["drain"]:
+        drain_only(argv[1:])
+        return
     args = parse_args(argv)
     result = asyncio.run(run_all(args))
     path = write_json(result, RESULTS_DIR)  # first: the figures survive a report that fails
@@ -109,6 +112,21 @@ async def raw_bounds(stack: BenchStack, n: int, concurrency: int) -> dict[str, A
 def _webhook_sized_body(i: int) -> bytes:
     head = b'{"api_version": "1.0", "event": {"id": "%d", "type": "RENEWAL"}, "padding": "' % i
     return head + b"x" * (1600 - len(head) - 2) + b'"}'
+
+
+def drain_only(argv: list[str]) -> None:
+    """``billing bench drain``: only the worker stage, 1 then 2 workers (bench/worker_drain.py)."""
+    parser = argparse.ArgumentParser(prog="billing bench drain", description=drain_only.__doc__)
+    parser.add_argument("--updates", type=int, default=10_000, help="updates per drain run")
+    args = parser.parse_args(argv)
+
+    async def run() -> dict[str, Any]:
+        async with bench_stack(partitions=2) as stack:
+            products = await create_products(stack.sessions)
+            return {"worker_drain": [await worker_drain(stack, products, w, args.updates) for w in (1, 2)]}
+
+    drains = asyncio.run(run())["worker_drain"]
+    print(f"2 workers over 1: {scaling({}, drains).get('worker_drain_2_over_1')}")
 
 
 def sdk_only(argv: list[str]) -> None:

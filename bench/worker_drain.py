@@ -1,10 +1,11 @@
-"""The worker stage alone: a pre-filled updates topic drained by 1, then 2 ``entitlement_worker``s.
+"""The worker stage alone: a backlog on the updates topic drained by 1, then 2 ``entitlement_worker``s.
 
-Each drain gets a topic namespace of its own on the bench's database and broker. Its updates are
-new activations, one user each, put on the topic by our publisher (as ingest does), before any worker
-runs. The workers then start. The rate counts from the first applied update to the last (so the
-workers' start-up is left out), from the rows' ``processed_at``. The CPU is the workers' user+system
-time over the same span, per applied update.
+Each drain gets a topic namespace of its own on the bench's database and broker. The workers start
+first, and the drain waits until their consumer group is stable with every worker assigned (a worker
+joining later would stop the others for a rebalance in the middle of the drain). Then the updates,
+new activations of one user each, are put on the topic by our publisher, as ingest does, and much
+faster than a worker applies them. The rate counts from the first applied update to the last, from
+the rows' ``processed_at``; the CPU is the workers' user+system time over the same span, per update.
 """
 
 import asyncio
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psutil
+from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import func, select
 
 from apps.stack.processes import REPO_ROOT, free_port, settings_env
@@ -27,9 +29,11 @@ from shared.domain.provider import Provider
 from shared.messaging.entitlement_updates import EntitlementUpdatePublisher
 from shared.messaging.producer import create_producer
 from shared.messaging.topics import Topics, ensure_topics
+from shared.settings import Settings
 
 POLL_S = 0.1
 DRAIN_TIMEOUT_S = 600.0
+GROUP_TIMEOUT_S = 120.0
 
 
 def drain_updates(products: Products, tag: str, count: int) -> list[EntitlementUpdate]:
@@ -60,18 +64,12 @@ async def worker_drain(stack: BenchStack, products: Products, workers: int, coun
     tag = f"drain{workers}-{uuid.uuid4().hex[:6]}"
     settings = stack.settings.with_values(namespace=f"{stack.settings.namespace}{tag}.")
     await ensure_topics(settings)
-    producer = create_producer(settings, linger_ms=5)
-    await producer.start()
-    try:
-        publisher = EntitlementUpdatePublisher(producer, Topics(settings.namespace).entitlement_updates)
-        updates = drain_updates(products, tag, count)
-        for start in range(0, count, 1000):
-            await publisher.publish(updates[start : start + 1000])
-    finally:
-        await producer.stop()
-    print(f"[bench] worker drain, {workers} worker(s): {count} updates on the topic", flush=True)
+    topics = Topics(settings.namespace)
     children = [_start_worker(stack, settings, tag, i) for i in range(workers)]
     try:
+        await _wait_until_assigned(settings.kafka_bootstrap, topics.group("entitlement-worker"), workers)
+        await _publish(settings, topics.entitlement_updates, drain_updates(products, tag, count))
+        print(f"[bench] worker drain, {workers} worker(s): {count} updates on the topic", flush=True)
         return await _measure(stack, children, tag, workers, count)
     finally:
         for child in children:
@@ -80,7 +78,33 @@ async def worker_drain(stack: BenchStack, products: Products, workers: int, coun
             child.wait(timeout=30)
 
 
-def _start_worker(stack: BenchStack, settings: Any, tag: str, index: int) -> subprocess.Popen[bytes]:
+async def _wait_until_assigned(bootstrap: str, group: str, members: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + GROUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            (described,) = (await admin.describe_consumer_groups([group]))[0].to_object()["groups"]
+            if described["state"] == "Stable" and len(described["members"]) == members:
+                return
+            await asyncio.sleep(POLL_S)
+        raise TimeoutError(f"consumer group {group} did not settle with {members} member(s)")
+    finally:
+        await admin.close()
+
+
+async def _publish(settings: Settings, topic: str, updates: list[EntitlementUpdate]) -> None:
+    producer = create_producer(settings, linger_ms=5)
+    await producer.start()
+    try:
+        publisher = EntitlementUpdatePublisher(producer, topic)
+        for start in range(0, len(updates), 1000):
+            await publisher.publish(updates[start : start + 1000])
+    finally:
+        await producer.stop()
+
+
+def _start_worker(stack: BenchStack, settings: Settings, tag: str, index: int) -> subprocess.Popen[bytes]:
     env = settings_env(settings.with_values(worker_metrics_port=free_port()))
     log_file = (stack.log_dir / f"{tag}-worker-{index + 1}.log").open("wb")
     return subprocess.Popen(

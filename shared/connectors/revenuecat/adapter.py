@@ -21,6 +21,7 @@ from shared.connectors.revenuecat.client import PROVIDER, RevenueCatClient
 from shared.connectors.revenuecat.customer_info import CustomerInfo
 from shared.connectors.revenuecat.customer_reads import CoalescedCustomerReads
 from shared.connectors.revenuecat.events import RevenueCatEvent, RevenueCatWebhook, ms_to_datetime
+from shared.connectors.revenuecat.known_products import KnownProducts
 from shared.connectors.revenuecat.normalize import (
     CLAIMED_STATUS,
     Handling,
@@ -63,6 +64,7 @@ class RevenueCatAdapter:
         self._catalog = catalog
         self.client = RevenueCatClient.from_settings(settings, http)
         self._reads = CoalescedCustomerReads(self.customer_info)
+        self._known_products = KnownProducts(self._sold_products)
 
     async def sync_catalog(self, packs: Sequence[MicroSaasPack], *, push: bool = True) -> SyncOutcome:
         """Products, entitlements and offerings at RevenueCat made to match ``packs`` (``catalog.py``)."""
@@ -110,9 +112,14 @@ class RevenueCatAdapter:
         if rule_for(event).handling is Handling.RECORD_ONLY:
             return []
         plan = plan_confirmation(event)
-        async with self._sessions() as session:
-            known = set((await pack_ids_by_product(session)).keys())
         info = await self._reads.customer_info(plan.read_app_user_id, received_at_ms=received_at_ms)
+        source_info = None
+        if plan.transfer_source is not None:
+            source_info = await self._reads.customer_info(
+                app_user_id_for(plan.transfer_source), received_at_ms=received_at_ms
+            )
+        shown = {*product_states(info), *(product_states(source_info) if source_info else ())}
+        known = await self._known_products.including(shown | plan.named_products)
         updates: list[EntitlementUpdate] = []
         if plan.subject is not None:
             updates += updates_from_snapshot(
@@ -123,11 +130,8 @@ class RevenueCatAdapter:
                 named_products=plan.named_products,
             )
             _log_claim_against_snapshot(event, updates)
-        if plan.transfer_source is not None:
+        if plan.transfer_source is not None and source_info is not None:
             moved = set(product_states(info))
-            source_info = await self._reads.customer_info(
-                app_user_id_for(plan.transfer_source), received_at_ms=received_at_ms
-            )
             updates += updates_from_snapshot(
                 source_info,
                 event=event,
@@ -137,6 +141,10 @@ class RevenueCatAdapter:
                 absent_reason=f"transferred to {plan.read_app_user_id}",
             )
         return updates
+
+    async def _sold_products(self) -> frozenset[str]:
+        async with self._sessions() as session:
+            return frozenset(await pack_ids_by_product(session))
 
     async def customer_info(self, app_user_id: str) -> CustomerInfo:
         body = await self.client.get_subscriber(app_user_id)
