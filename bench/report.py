@@ -174,7 +174,10 @@ def render(result: dict[str, Any]) -> str:
                 )
             )
     if result.get("worker_drain"):
-        lines += ["", _row(["Worker stage alone (a backlog to drain)", "updates/s", "s", "CPU µs/upd", ""], w)]
+        lines += [
+            "",
+            _row(["Worker stage alone (a backlog to drain)", "updates/s", "s", "CPU µs/upd", ""], w),
+        ]
         for drain in result["worker_drain"]:
             lines.append(
                 _row(
