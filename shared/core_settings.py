@@ -5,7 +5,7 @@ security, observability) take ``CoreSettings``; every provider adds its own sect
 ``shared/settings.py`` (``Settings``), whose fields are named ``<section>_<field>`` outside Python as
 before: ``BILLING_REVENUECAT_API_KEY`` is ``settings.revenuecat.api_key``."""
 
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -182,8 +182,13 @@ def flat_setting_names(settings_class: type[BaseModel]) -> set[str]:
     names: set[str] = set()
     for name, field in settings_class.model_fields.items():
         section = field.annotation
-        if isinstance(section, type) and issubclass(section, BaseModel):
+        if is_section(section):
             names.update(f"{name}_{sub}" for sub in section.model_fields)
         else:
             names.add(name)
     return names
+
+
+def is_section(annotation: object) -> TypeGuard[type[BaseModel]]:
+    """A field whose type is a model is a section (a provider's settings)."""
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)

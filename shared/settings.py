@@ -15,7 +15,7 @@ from shared.connectors.lightning.nwc.settings import AlbySettings, NwcSettings
 from shared.connectors.lightning.pricing.settings import PriceOracleSettings
 from shared.connectors.lightning.settings import LightningSettings
 from shared.connectors.revenuecat.settings import RevenueCatSettings
-from shared.core_settings import CoreSettings, flat_settings
+from shared.core_settings import CoreSettings, flat_settings, is_section
 
 
 class Settings(CoreSettings):
@@ -36,7 +36,7 @@ class Settings(CoreSettings):
         if not isinstance(values, dict):
             return values
         values = dict(values)
-        sections = [name for name, field in cls.model_fields.items() if _is_section(field.annotation)]
+        sections = [name for name, field in cls.model_fields.items() if is_section(field.annotation)]
         for name in sorted(sections, key=len, reverse=True):
             prefix = f"{name}_"
             flat = {key[len(prefix) :]: values.pop(key) for key in list(values) if key.startswith(prefix)}
@@ -50,10 +50,6 @@ class Settings(CoreSettings):
     def with_values(self, **changes: object) -> "Settings":
         """A copy with ``changes`` (flat names, as the constructor takes them) validated in."""
         return type(self).model_validate({**flat_settings(self), **changes})
-
-
-def _is_section(annotation: object) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 @lru_cache
